@@ -1,0 +1,1 @@
+"""Transports: PSRP (pypsrp), WinRM (pywinrm) and SSH (paramiko), behind one contract."""

@@ -1,0 +1,1 @@
+"""Infrastructure pieces aksnet builds for hosts and VMs: seed ISOs, host keys, and more."""

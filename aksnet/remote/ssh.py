@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import paramiko
+from paramiko.ssh_exception import IncompatiblePeer
 
 from aksnet.errors import (
     AuthenticationFailed,
@@ -292,7 +293,7 @@ class SSHSession:
             raise AuthenticationFailed(
                 self.host, f"the host refused public key authentication of user {self.username!r}"
             ) from error
-        except paramiko.IncompatiblePeer as error:
+        except IncompatiblePeer as error:
             raise ProtocolError(self.host, f"SSH negotiation failed: {error}") from error
         except (paramiko.SSHException, EOFError, OSError) as error:
             raise HostUnreachable(self.host, f"SSH handshake failed: {error}") from error

@@ -43,7 +43,10 @@ class InvalidInput(AksNetError, ValueError):
         self.value = mask(str(value)) if secret else value
         self.allowed = allowed
         shown = self.value if secret else repr(value)
-        super().__init__(f"Cannot validate argument on parameter '{parameter}': {shown} {allowed}")
+        super().__init__(
+            f"Cannot validate argument on parameter '{parameter}'. "
+            f"The value {shown} is not allowed: {allowed}"
+        )
 
     @property
     def target(self) -> str | None:

@@ -1,0 +1,264 @@
+"""The public Python API: one function per user-visible operation.
+
+Parameters keep the AksHci meaning (snake_case of the cmdlet parameter names). Every function
+validates all of its input before it changes anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aksnet.errors import InvalidInput
+from aksnet.model.cluster import (
+    DEFAULT_KUBERNETES_VERSION,
+    DEFAULT_MAX_PODS,
+    DEFAULT_NODE_CIDR_MASK,
+    DEFAULT_POD_CIDR,
+    DEFAULT_SERVICE_CIDR,
+    ClusterSpec,
+    NodePoolSpec,
+    cluster_spec,
+    load_balancer_setting,
+    node_pool_spec,
+)
+from aksnet.model.network import NetworkSetting, network_setting
+from aksnet.network.budget import (
+    Budget,
+    aks_host_budget,
+    check_cluster_in_network,
+    check_fits,
+    cluster_budget,
+)
+from aksnet.network.plugins import PLUGINS, Plugin, get_plugin
+from aksnet.state.store import Allocation, Store
+
+
+def open_store(path: Path | str | None = None) -> Store:
+    """The store at path, else at AKSNET_HOME or the per-OS default."""
+    return Store(path)
+
+
+# Network settings
+
+
+def new_network_setting(store: Store, **parameters: Any) -> NetworkSetting:
+    """New-AksHciClusterNetwork / New-AksHciNetworkSetting."""
+    setting = network_setting(**parameters)
+    store.add_network(setting)
+    return setting
+
+
+@dataclass(frozen=True)
+class NetworkView:
+    setting: NetworkSetting
+    allocations: list[Allocation]
+    free: dict[str, int]
+    used_by: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.setting.to_dict(),
+            "FreeAddresses": self.free,
+            "UsedBy": self.used_by,
+            "Allocations": [a.to_dict() for a in self.allocations],
+        }
+
+
+def get_network_settings(store: Store, name: str | None = None) -> list[NetworkView]:
+    """Get-AksHciClusterNetwork, with the allocations the AksHci cmdlet does not show."""
+    settings = [store.get_network(name)] if name else store.list_networks()
+    return [
+        NetworkView(
+            s,
+            store.allocations(s.name),
+            {kind: store.free_count(s.name, kind) for kind in s.pool_kinds},
+            store.network_users(s.name),
+        )
+        for s in settings
+    ]
+
+
+def remove_network_setting(store: Store, name: str) -> None:
+    """Remove-AksHciClusterNetwork: refused while a cluster uses the network."""
+    store.remove_network(name)
+
+
+# Clusters
+
+
+def new_cluster_spec(
+    *,
+    name: str,
+    vnet: str,
+    primary_network_plugin: str | None = None,
+    kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
+    control_plane_node_count: int = 1,
+    control_plane_vm_size: str | None = None,
+    load_balancer_vm_size: str | None = None,
+    load_balancer_sku: str = "HAProxy",
+    load_balancer_count: int = 1,
+    node_pool_name: str | None = None,
+    node_count: int | None = None,
+    node_vm_size: str | None = None,
+    os_type: str | None = None,
+    linux_node_count: int | None = None,
+    windows_node_count: int | None = None,
+    linux_node_vm_size: str | None = None,
+    windows_node_vm_size: str | None = None,
+    node_max_pod_count: int = DEFAULT_MAX_PODS,
+    taints: Sequence[str] = (),
+    pod_cidr: str = DEFAULT_POD_CIDR,
+    node_cidr_mask: int = DEFAULT_NODE_CIDR_MASK,
+    service_cidr: str = DEFAULT_SERVICE_CIDR,
+    encapsulation: str | None = None,
+    network_policies: bool = False,
+    ipv6: bool = False,
+) -> ClusterSpec:
+    """New-AksHciCluster's parameters, both documented parameter sets, as a validated spec."""
+    pools = _node_pools(
+        name,
+        node_pool_name=node_pool_name,
+        node_count=node_count,
+        node_vm_size=node_vm_size,
+        os_type=os_type,
+        legacy=(linux_node_count, windows_node_count, linux_node_vm_size, windows_node_vm_size),
+        max_pods=node_max_pod_count,
+        taints=taints,
+        node_cidr_mask=node_cidr_mask,
+    )
+    lb = load_balancer_setting(
+        sku=load_balancer_sku, vm_size_name=load_balancer_vm_size, count=load_balancer_count
+    )
+    return cluster_spec(
+        name=name,
+        vnet=vnet,
+        primary_network_plugin=primary_network_plugin,
+        kubernetes_version=kubernetes_version,
+        control_plane_node_count=control_plane_node_count,
+        control_plane_vm_size=control_plane_vm_size,
+        load_balancer=lb,
+        node_pools=pools,
+        pod_cidr=pod_cidr,
+        node_cidr_mask=node_cidr_mask,
+        service_cidr=service_cidr,
+        encapsulation=encapsulation,
+        network_policies=network_policies,
+        ipv6=ipv6,
+    )
+
+
+def _node_pools(
+    cluster: str,
+    *,
+    node_pool_name: str | None,
+    node_count: int | None,
+    node_vm_size: str | None,
+    os_type: str | None,
+    legacy: tuple[int | None, int | None, str | None, str | None],
+    max_pods: int,
+    taints: Sequence[str],
+    node_cidr_mask: int,
+) -> tuple[NodePoolSpec, ...]:
+    """The node-pool parameter set, or the legacy one (§1.1), never both."""
+    linux_count, windows_count, linux_size, windows_size = legacy
+    uses_legacy = any(v is not None for v in legacy)
+    uses_pool_set = any(v is not None for v in (node_pool_name, node_count, node_vm_size, os_type))
+    if uses_legacy and uses_pool_set:
+        raise InvalidInput(
+            "nodePoolName",
+            node_pool_name,
+            "it cannot be combined with linuxNodeCount, windowsNodeCount, linuxNodeVmSize or "
+            "windowsNodeVmSize (two parameter sets).",
+        )
+    if uses_pool_set:
+        return (
+            node_pool_spec(
+                name=node_pool_name or f"{cluster}-{(os_type or 'Linux').lower()}",
+                count=1 if node_count is None else node_count,
+                os_type=os_type or "Linux",
+                vm_size_name=node_vm_size,
+                max_pod_count=max_pods,
+                taints=taints,
+                node_cidr_mask=node_cidr_mask,
+            ),
+        )
+    return (
+        node_pool_spec(
+            name=f"{cluster}-linux",
+            count=1 if linux_count is None else linux_count,
+            os_type="Linux",
+            vm_size_name=linux_size,
+            max_pod_count=max_pods,
+            taints=taints,
+            node_cidr_mask=node_cidr_mask,
+        ),
+        node_pool_spec(
+            name=f"{cluster}-windows",
+            count=0 if windows_count is None else windows_count,
+            os_type="Windows",
+            vm_size_name=windows_size,
+            max_pod_count=max_pods,
+            taints=taints,
+            node_cidr_mask=node_cidr_mask,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class ClusterPlan:
+    spec: ClusterSpec
+    network: NetworkSetting
+    budget: Budget
+    free: dict[str, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "Name": self.spec.name,
+            "Network": self.network.name,
+            "Model": self.network.model,
+            "PrimaryNetworkPlugin": self.spec.primary_network_plugin,
+            "ControlPlaneNodeCount": self.spec.control_plane_node_count,
+            "NodePools": [
+                {"Name": p.name, "OsType": p.os_type, "Count": p.count, "VmSize": p.vm_size}
+                for p in self.spec.node_pools
+            ],
+            "PodCidr": self.spec.pod_cidr,
+            "ServiceCidr": self.spec.service_cidr,
+            "NodeAddressesNeeded": self.budget.node,
+            "VipAddressesNeeded": self.budget.vip,
+            "NodeAddressesTotal": self.budget.node_total,
+            "VipAddressesTotal": self.budget.vip_total,
+            "FreeAddresses": self.free,
+        }
+
+
+def plan_cluster(
+    store: Store, spec: ClusterSpec, *, service_ports: Sequence[int] = (), aks_host: bool = False
+) -> ClusterPlan:
+    """The address budget of a cluster and every check against its network; creates nothing.
+
+    aks_host adds the AKS host's own reservation (1 + 2 update addresses) to the budget, as the
+    documented sizing table does for a network that also carries the management cluster.
+    """
+    network = store.get_network(spec.vnet)
+    check_cluster_in_network(spec, network)
+    budget = cluster_budget(spec, static=network.is_static, service_ports=service_ports)
+    if aks_host and network.is_static:
+        budget = budget + aks_host_budget()
+    free = {kind: store.free_count(network.name, kind) for kind in network.pool_kinds}
+    check_fits(budget, network, free)
+    return ClusterPlan(spec, network, budget, free)
+
+
+# Plugins
+
+
+def list_plugins() -> list[Plugin]:
+    return list(PLUGINS.values())
+
+
+def show_plugin(name: str) -> Plugin:
+    return get_plugin(name, parameter="name")

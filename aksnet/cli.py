@@ -1,0 +1,265 @@
+"""The `aksnet` command: subcommands follow the AksHci cmdlets, flags are the kebab-case of the
+AksHci parameter names. Human tables by default, `--json` for scripts. Exit codes: 0 success,
+2 invalid input (nothing written), 3 not found, 4 state conflict, 5 capacity, 1 anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from aksnet import api
+from aksnet.errors import AksNetError, InvalidInput
+from aksnet.model.cluster import (
+    DEFAULT_KUBERNETES_VERSION,
+    DEFAULT_MAX_PODS,
+    DEFAULT_POD_CIDR,
+    DEFAULT_SERVICE_CIDR,
+)
+from aksnet.output import print_kv, print_table
+from aksnet.state.store import Store
+
+Handler = Callable[[argparse.Namespace], Any]
+
+
+def flag_for(parameter: str) -> str:
+    """The CLI flag of an AksHci parameter name: vlanID -> --vlan-id."""
+    return "--" + re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", parameter).lower()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        result = args.handler(args)
+    except InvalidInput as err:
+        print(f"aksnet: error: {err} ({flag_for(err.parameter)})", file=sys.stderr)
+        return err.exit_code
+    except AksNetError as err:
+        print(f"aksnet: error: {err}", file=sys.stderr)
+        return err.exit_code
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+    elif result is not None:
+        args.render(result)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print JSON for scripts")
+    common.add_argument("--store", help="the store file (default: $AKSNET_HOME/aksnet.db)")
+    parser = argparse.ArgumentParser(prog="aksnet", description=__doc__, parents=[common])
+    groups = parser.add_subparsers(title="commands", metavar="COMMAND")
+    _network_commands(groups, common)
+    _cluster_commands(groups, common)
+    _plugin_commands(groups, common)
+    vmsize = groups.add_parser("vmsize", parents=[common], help="Get-AksHciVmSize")
+    vmsize.set_defaults(handler=_vm_sizes, render=_render_rows(["VmSize", "CPU", "MemoryGB"]))
+    return parser
+
+
+def _store(args: argparse.Namespace) -> Store:
+    return api.open_store(args.store)
+
+
+def _network_commands(groups: Any, common: argparse.ArgumentParser) -> None:
+    network = groups.add_parser("network", help="network settings (New-AksHciClusterNetwork ...)")
+    verbs = network.add_subparsers(title="verbs", metavar="VERB")
+    new = verbs.add_parser("new", parents=[common], help="New-AksHciClusterNetwork")
+    new.add_argument("--name", required=True)
+    new.add_argument("--vswitch-name", required=True)
+    new.add_argument("--vlan-id", type=int)
+    new.add_argument("--ip-address-prefix")
+    new.add_argument("--gateway")
+    new.add_argument("--dns-servers", nargs="+", metavar="ADDRESS")
+    new.add_argument("--k8s-node-ip-pool-start")
+    new.add_argument("--k8s-node-ip-pool-end")
+    new.add_argument("--vip-pool-start", required=True)
+    new.add_argument("--vip-pool-end", required=True)
+    new.set_defaults(handler=_network_new, render=_render_network)
+    get = verbs.add_parser("get", parents=[common], help="Get-AksHciClusterNetwork")
+    get.add_argument("--name")
+    get.set_defaults(handler=_network_get, render=_render_networks)
+    remove = verbs.add_parser("remove", parents=[common], help="Remove-AksHciClusterNetwork")
+    remove.add_argument("--name", required=True)
+    remove.set_defaults(handler=_network_remove, render=lambda r: print(r["Message"]))
+
+
+def _network_new(args: argparse.Namespace) -> dict[str, Any]:
+    with _store(args) as store:
+        setting = api.new_network_setting(
+            store,
+            name=args.name,
+            vswitch_name=args.vswitch_name,
+            vlan_id=args.vlan_id,
+            ip_address_prefix=args.ip_address_prefix,
+            gateway=args.gateway,
+            dns_servers=args.dns_servers,
+            k8s_node_ip_pool_start=args.k8s_node_ip_pool_start,
+            k8s_node_ip_pool_end=args.k8s_node_ip_pool_end,
+            vip_pool_start=args.vip_pool_start,
+            vip_pool_end=args.vip_pool_end,
+        )
+        return setting.to_dict()
+
+
+def _network_get(args: argparse.Namespace) -> list[dict[str, Any]]:
+    with _store(args) as store:
+        return [view.to_dict() for view in api.get_network_settings(store, args.name)]
+
+
+def _network_remove(args: argparse.Namespace) -> dict[str, Any]:
+    with _store(args) as store:
+        api.remove_network_setting(store, args.name)
+    return {"Name": args.name, "Removed": True, "Message": f"Removed network '{args.name}'."}
+
+
+def _cluster_commands(groups: Any, common: argparse.ArgumentParser) -> None:
+    cluster = groups.add_parser("cluster", help="clusters (New-AksHciCluster ...)")
+    verbs = cluster.add_subparsers(title="verbs", metavar="VERB")
+    plan = verbs.add_parser(
+        "plan", parents=[common], help="the address budget and every check; creates nothing"
+    )
+    plan.add_argument("--name", required=True)
+    plan.add_argument("--vnet", required=True)
+    plan.add_argument("--primary-network-plugin")
+    plan.add_argument("--kubernetes-version", default=DEFAULT_KUBERNETES_VERSION)
+    plan.add_argument("--control-plane-node-count", type=int, default=1)
+    plan.add_argument("--control-plane-vm-size")
+    plan.add_argument("--load-balancer-vm-size")
+    plan.add_argument("--load-balancer-sku", default="HAProxy")
+    plan.add_argument("--load-balancer-count", type=int, default=1)
+    plan.add_argument("--node-pool-name")
+    plan.add_argument("--node-count", type=int)
+    plan.add_argument("--node-vm-size")
+    plan.add_argument("--os-type")
+    plan.add_argument("--linux-node-count", type=int)
+    plan.add_argument("--windows-node-count", type=int)
+    plan.add_argument("--linux-node-vm-size")
+    plan.add_argument("--windows-node-vm-size")
+    plan.add_argument("--node-max-pod-count", type=int, default=DEFAULT_MAX_PODS)
+    plan.add_argument("--pod-cidr", default=DEFAULT_POD_CIDR)
+    plan.add_argument("--service-cidr", default=DEFAULT_SERVICE_CIDR)
+    plan.add_argument("--network-policies", action="store_true", help="aksnet: require them")
+    plan.add_argument("--ipv6", action="store_true", help="aksnet: require IPv6")
+    plan.add_argument(
+        "--service-port",
+        type=int,
+        action="append",
+        default=[],
+        help="aksnet: the port of each planned LoadBalancer Service (repeat)",
+    )
+    plan.add_argument(
+        "--aks-host", action="store_true", help="also reserve the AKS host's addresses"
+    )
+    plan.set_defaults(handler=_cluster_plan, render=_render_plan)
+
+
+_PLAN_PARAMETERS = (
+    "name",
+    "vnet",
+    "primary_network_plugin",
+    "kubernetes_version",
+    "control_plane_node_count",
+    "control_plane_vm_size",
+    "load_balancer_vm_size",
+    "load_balancer_sku",
+    "load_balancer_count",
+    "node_pool_name",
+    "node_count",
+    "node_vm_size",
+    "os_type",
+    "linux_node_count",
+    "windows_node_count",
+    "linux_node_vm_size",
+    "windows_node_vm_size",
+    "node_max_pod_count",
+    "pod_cidr",
+    "service_cidr",
+    "network_policies",
+    "ipv6",
+)
+
+
+def _cluster_plan(args: argparse.Namespace) -> dict[str, Any]:
+    spec = api.new_cluster_spec(**{p: getattr(args, p) for p in _PLAN_PARAMETERS})
+    with _store(args) as store:
+        plan = api.plan_cluster(
+            store, spec, service_ports=args.service_port, aks_host=args.aks_host
+        )
+        return plan.to_dict()
+
+
+def _plugin_commands(groups: Any, common: argparse.ArgumentParser) -> None:
+    plugin = groups.add_parser("plugin", help="the network plugins and their capabilities")
+    verbs = plugin.add_subparsers(title="verbs", metavar="VERB")
+    listing = verbs.add_parser("list", parents=[common], help="the capability table")
+    listing.set_defaults(handler=_plugin_list, render=_render_plugins)
+    show = verbs.add_parser("show", parents=[common], help="one plugin, all its data")
+    show.add_argument("name")
+    show.set_defaults(handler=lambda a: api.show_plugin(a.name).to_dict(), render=print_kv)
+
+
+def _plugin_list(args: argparse.Namespace) -> list[dict[str, Any]]:
+    return [p.to_dict() for p in api.list_plugins()]
+
+
+def _vm_sizes(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from aksnet.model.sizes import VM_SIZES
+
+    return [{"VmSize": s.name, "CPU": s.cpu, "MemoryGB": s.memory_gb} for s in VM_SIZES]
+
+
+# Human output
+
+
+def _render_rows(columns: list[str]) -> Callable[[list[dict[str, Any]]], None]:
+    return lambda rows: print_table(rows, columns)
+
+
+def _render_network(setting: dict[str, Any]) -> None:
+    print_kv(setting)
+
+
+def _render_networks(views: list[dict[str, Any]]) -> None:
+    for view in views:
+        print_kv({k: v for k, v in view.items() if k != "Allocations"})
+        if view["Allocations"]:
+            print_table(view["Allocations"], ["Pool", "Address", "OwnerKind", "Owner", "Cluster"])
+        print()
+
+
+def _render_plan(plan: dict[str, Any]) -> None:
+    print_kv({k: v for k, v in plan.items() if k != "NodePools"})
+    print_table(plan["NodePools"], ["Name", "OsType", "Count", "VmSize"])
+    print("Plan only: nothing was created.")
+
+
+def _render_plugins(plugins: list[dict[str, Any]]) -> None:
+    rows = [
+        {
+            "Plugin": p["name"],
+            "NetworkPolicies": p["capabilities"]["network_policies"],
+            "IPv6": p["capabilities"]["ipv6"],
+            "Layers": p["capabilities"]["layers_used"],
+            "Windows": p["capabilities"]["windows_support"],
+            "PodVmSameNetwork": p["capabilities"]["pod_vm_same_network"],
+            "PodVmOtherNetwork": p["capabilities"]["pod_vm_other_network"],
+            "CLI": p["capabilities"]["command_line_tool"] or "none",
+            "VXLAN": f"VNI {p['vxlan_vni']} UDP {p['vxlan_port']}",
+        }
+        for p in plugins
+    ]
+    print_table(rows, list(rows[0]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The desired state: network settings, clusters, node pools and load balancers."""

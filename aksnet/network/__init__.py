@@ -1,0 +1,1 @@
+"""Network logic without I/O: addressing, plugins and their capabilities, IP budgets."""

@@ -1,0 +1,1 @@
+"""The store: decisions aksnet made (networks, clusters, address allocations, the journal)."""

@@ -1,0 +1,82 @@
+"""The first process of a lab node, run as `ip netns exec <ns> unshare --mount --uts ... python -m
+aksnet.lab.linux.launch <node_dir>`: it prepares the node's private file system and host name,
+applies the seed's user-data, and then becomes the node's sshd (exec), which anchors the node.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from aksnet.lab.linux import cloudinit
+
+SSHD = "/usr/sbin/sshd"
+SPEC_FILE = "launch.json"
+
+
+def main(node_dir: Path) -> None:
+    spec: dict[str, Any] = json.loads((node_dir / SPEC_FILE).read_text())
+    _release_other_namespaces()
+    _mount_private_dirs(node_dir)
+    _mount(["-t", "tmpfs", "-o", "mode=0755", "tmpfs", "/run"])
+    Path("/run/sshd").mkdir(mode=0o755)
+    socket.sethostname(spec["hostname"])
+    seed = cloudinit.load_seed(Path(spec["seed"]))
+    skipped = cloudinit.apply_user_data(seed.user_data, spec["hostname"])
+    print(f"aksnet lab node {spec['hostname']}: user-data keys not applied: {skipped}", flush=True)
+    config = node_dir / "sshd_config"
+    config.write_text(sshd_config(spec["address"], node_dir / "sshd.pid"))
+    os.execv(SSHD, [SSHD, "-D", "-e", "-f", str(config)])
+
+
+def _release_other_namespaces() -> None:
+    # The copied mount table holds every other node's /run/netns bind mount; detaching it
+    # here keeps this node from holding the other nodes' network namespaces alive.
+    if os.path.ismount("/run/netns"):
+        _umount(["--recursive", "--lazy", "/run/netns"])
+
+
+def _mount_private_dirs(node_dir: Path) -> None:
+    for lower in cloudinit.PRIVATE_DIRS:
+        name = lower.strip("/")
+        upper, work = node_dir / "upper" / name, node_dir / "work" / name
+        upper.mkdir(parents=True, exist_ok=True)
+        work.mkdir(parents=True, exist_ok=True)
+        options = f"lowerdir={lower},upperdir={upper},workdir={work}"
+        _mount(["-t", "overlay", "-o", options, "overlay", lower])
+
+
+def sshd_config(address: str, pid_file: Path) -> str:
+    keys = sorted(str(p) for p in Path("/etc/ssh").glob("ssh_host_*_key"))
+    lines = [
+        "# aksnet lab node: generated, public key authentication only",
+        f"ListenAddress {address}",
+        "Port 22",
+        *(f"HostKey {key}" for key in keys),
+        "PubkeyAuthentication yes",
+        "PasswordAuthentication no",
+        "KbdInteractiveAuthentication no",
+        "UsePAM no",
+        "PermitRootLogin no",
+        "AuthorizedKeysFile .ssh/authorized_keys",
+        f"PidFile {pid_file}",
+        "Subsystem sftp /usr/lib/openssh/sftp-server",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _mount(argv: list[str]) -> None:
+    subprocess.run(["mount", *argv], check=True)
+
+
+def _umount(argv: list[str]) -> None:
+    subprocess.run(["umount", *argv], check=True)
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))

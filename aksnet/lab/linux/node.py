@@ -1,0 +1,240 @@
+"""LinuxVmRuntime: starts and stops the lab's Linux "VMs" (a namespace with a real sshd each).
+
+start() reads the VM's NoCloud seed, creates the network namespace and a veth pair on the lab
+bridge with the address from network-config, then runs the launcher (aksnet.lab.linux.launch)
+in private mount and UTS namespaces; the launcher becomes sshd. start() returns once port 22
+of the node accepts connections.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aksnet
+from aksnet.errors import AksNetError, InvalidInput, OperationTimedOut, StateConflict
+from aksnet.lab.linux import cloudinit, netns, state
+from aksnet.lab.linux.launch import SPEC_FILE
+from aksnet.lab.linux.network import LabNetwork
+from aksnet.lab.linux.sweep import destroy_node
+
+log = logging.getLogger(__name__)
+
+START_DEADLINE = 30.0
+_VM_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$")
+_MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+
+
+class NodeStartFailed(AksNetError):
+    """The node's launcher or sshd exited before port 22 accepted connections."""
+
+    error_id = "LabNodeStartFailed"
+
+
+@dataclass(frozen=True)
+class LinuxVmSpec:
+    """What the lab needs of a VM: its name, its NIC's MAC address and its seed ISO."""
+
+    name: str
+    mac: str
+    seed_iso: Path
+
+
+class LinuxVmRuntime:
+    """The Linux nodes of one lab, on one LabNetwork."""
+
+    def __init__(self, lab_dir: Path | str, network: LabNetwork) -> None:
+        self.lab_dir = Path(lab_dir).resolve()
+        _check_lab_dir(self.lab_dir)
+        self.network = network
+        self._launchers: dict[str, subprocess.Popen[bytes]] = {}
+
+    def __repr__(self) -> str:
+        return f"LinuxVmRuntime(lab_dir={str(self.lab_dir)!r}, nodes={self.running()})"
+
+    def running(self) -> list[str]:
+        """Names of the nodes whose sshd is alive."""
+        return sorted(n for n, p in self._launchers.items() if p.poll() is None)
+
+    def address_of(self, name: str) -> ipaddress.IPv4Address:
+        return ipaddress.IPv4Address(self._record(name)["address"])
+
+    def start(self, vm: LinuxVmSpec) -> None:
+        """Start the node (nothing happens when it runs already)."""
+        _check_spec(vm)
+        if vm.name in self.running():
+            return
+        if vm.name in state.read(self.lab_dir)["nodes"]:
+            raise StateConflict(
+                f"lab node '{vm.name}' exists but is not running: stop it first", target=vm.name
+            )
+        seed = cloudinit.load_seed(Path(vm.seed_iso))
+        hostname = cloudinit.hostname_of(seed.meta_data, seed.user_data)
+        address = cloudinit.address_for(seed.network_config, vm.mac.lower())
+        self._check_address(address)
+        record = self._record_new(vm.name, address)
+        try:
+            self._plumb(record, vm.mac.lower(), address)
+            self._launch(vm, record, hostname)
+            self._wait_for_sshd(vm.name, record)
+        except BaseException:
+            self.stop(vm.name)
+            raise
+
+    def stop(self, name: str, keep_dir: bool = False) -> None:
+        """Kill the node's processes, remove its veth and namespace (idempotent)."""
+        record = state.read(self.lab_dir)["nodes"].get(name)
+        if record is None:
+            return
+        destroy_node(record, keep_dir)
+        launcher = self._launchers.pop(name, None)
+        if launcher is not None:
+            launcher.wait(timeout=START_DEADLINE)
+        with state.update(self.lab_dir) as data:
+            data["nodes"].pop(name, None)
+
+    def stop_all(self, keep_dirs: bool = False) -> None:
+        for name in sorted(state.read(self.lab_dir)["nodes"]):
+            self.stop(name, keep_dirs)
+
+    def _record(self, name: str) -> dict[str, Any]:
+        record: dict[str, Any] | None = state.read(self.lab_dir)["nodes"].get(name)
+        if record is None:
+            raise InvalidInput("name", name, "is not a node of this lab")
+        return record
+
+    def _check_address(self, address: cloudinit.NodeAddress) -> None:
+        ip, subnet = address.interface.ip, self.network.subnet
+        if ip not in subnet or ip in (
+            subnet.network_address,
+            subnet.broadcast_address,
+            self.network.gateway,
+        ):
+            raise InvalidInput(
+                "network-config addresses",
+                str(address.interface),
+                f"must be a host address of the lab subnet {subnet} other than "
+                f"the gateway {self.network.gateway}",
+            )
+
+    def _record_new(self, name: str, address: cloudinit.NodeAddress) -> dict[str, Any]:
+        """Name the node's resources and record them before any is created."""
+        prefix, slot = self.network.prefix, self.network.slot
+        with state.update(self.lab_dir) as data:
+            index = data["next_index"]
+            data["next_index"] = index + 1
+            record = {
+                "netns": f"{prefix}{slot}-{name}",
+                "veth": f"{prefix}v{slot}n{index}",
+                "node_dir": str(state.state_dir(self.lab_dir) / "nodes" / name),
+                "address": str(address.interface.ip),
+                "pid": None,
+            }
+            data["nodes"][name] = record
+        return record
+
+    def _plumb(self, record: dict[str, Any], mac: str, address: cloudinit.NodeAddress) -> None:
+        ns, veth = record["netns"], record["veth"]
+        netns.add_netns(ns)
+        netns.add_veth_into(veth, ns, "eth0", mac)
+        netns.quiet_ipv6(veth)
+        netns.attach_to_bridge(veth, self.network.bridge)
+        netns.set_up(veth)
+        netns.set_up("lo", ns)
+        netns.quiet_ipv6("eth0", ns)
+        netns.add_address("eth0", str(address.interface), ns)
+        netns.set_up("eth0", ns)
+        if address.gateway is not None:
+            netns.add_default_route(ns, str(address.gateway))
+
+    def _launch(self, vm: LinuxVmSpec, record: dict[str, Any], hostname: str) -> None:
+        node_dir = Path(record["node_dir"])
+        node_dir.mkdir(parents=True, exist_ok=True)
+        node_dir.chmod(0o755)  # sshd's strict modes read its config and keys through it
+        spec = {
+            "seed": str(Path(vm.seed_iso).resolve()),
+            "hostname": hostname,
+            "address": record["address"],
+        }
+        (node_dir / SPEC_FILE).write_text(json.dumps(spec))
+        argv = [
+            "ip",
+            "netns",
+            "exec",
+            record["netns"],
+            "unshare",
+            "--mount",
+            "--uts",
+            "--propagation",
+            "private",
+            sys.executable,
+            "-m",
+            "aksnet.lab.linux.launch",
+            str(node_dir),
+        ]
+        env = dict(os.environ, PYTHONPATH=str(Path(aksnet.__file__).resolve().parent.parent))
+        log.debug("lab: starting node %s: %s", vm.name, argv)
+        with open(node_dir / "launcher.log", "wb") as out:
+            launcher = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+            )
+        self._launchers[vm.name] = launcher
+        with state.update(self.lab_dir) as data:
+            data["nodes"][vm.name]["pid"] = launcher.pid
+
+    def _wait_for_sshd(self, name: str, record: dict[str, Any]) -> None:
+        deadline = time.monotonic() + START_DEADLINE
+        launcher = self._launchers[name]
+        while time.monotonic() < deadline:
+            if launcher.poll() is not None:
+                log_file = Path(record["node_dir"]) / "launcher.log"
+                tail = log_file.read_text(errors="replace").strip().splitlines()[-5:]
+                raise NodeStartFailed(
+                    f"lab node '{name}' exited with status "
+                    f"{launcher.returncode}: {' | '.join(tail)}"
+                )
+            if _port_open(record["address"], 22):
+                return
+            time.sleep(0.05)  # poll interval; the deadline bounds the wait
+        raise OperationTimedOut(name, f"sshd did not accept on {record['address']}:22")
+
+
+def _port_open(address: str, port: int) -> bool:
+    try:
+        with socket.create_connection((address, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _check_spec(vm: LinuxVmSpec) -> None:
+    if not _VM_NAME.match(vm.name):
+        raise InvalidInput("name", vm.name, "must be 1-40 of a-z, 0-9 and '-'")
+    if not _MAC.match(vm.mac.lower()):
+        raise InvalidInput("mac", vm.mac, "must be a MAC address like 02:00:00:00:00:01")
+    if not Path(vm.seed_iso).is_file():
+        raise InvalidInput("seed_iso", str(vm.seed_iso), "must be an existing ISO file")
+
+
+def _check_lab_dir(lab_dir: Path) -> None:
+    # Overlays of /etc, /var, ... must not hide the node's own directory.
+    for private in (*cloudinit.PRIVATE_DIRS, "/run"):
+        if lab_dir.is_relative_to(private):
+            raise InvalidInput(
+                "lab_dir", str(lab_dir), f"must not be inside {private}, which a node overlays"
+            )

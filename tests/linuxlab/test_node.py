@@ -1,0 +1,95 @@
+"""A lab Linux node: real sshd with the seed's identity, private /etc, reachable on the bridge."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from pathlib import Path
+
+import paramiko
+import pytest
+
+from aksnet.errors import InvalidInput
+from aksnet.lab.linux import state
+from tests.linuxlab.conftest import Lab, leftovers, new_keypair, run, ssh
+
+
+def test_node_has_the_seed_identity_and_passwordless_sudo(lab: Lab) -> None:
+    vm = lab.vm(1)
+    lab.runtime.start(vm.spec)
+    with ssh(vm) as client:
+        assert run(client, "hostname") == (0, f"{vm.hostname}\n")
+        status, out = run(client, "ip -4 -o address show dev eth0")
+        assert status == 0 and f"inet {vm.address}/24 " in out
+        status, out = run(client, "ip -o link show dev eth0")
+        assert vm.spec.mac in out
+        assert run(client, "sudo -n id -u") == (0, "0\n")
+        assert run(client, "cat /etc/aksnet-test.txt") == (0, "seeded\n")
+        status, marker = run(client, "cat /etc/aksnet-lab-node")
+        assert "emulated VM" in marker and "runcmd" in marker
+
+
+def test_node_refuses_a_client_that_pins_another_host_key(lab: Lab) -> None:
+    vm = lab.vm(2)
+    lab.runtime.start(vm.spec)
+    with pytest.raises(paramiko.SSHException):
+        ssh(vm, host_key=new_keypair())
+
+
+def test_writes_inside_the_node_stay_in_the_node(lab: Lab) -> None:
+    vm = lab.vm(3)
+    lab.runtime.start(vm.spec)
+    name = f"/etc/aksnet-foo-{uuid.uuid4().hex}"
+    with ssh(vm) as client:
+        assert run(client, f"sudo -n touch {name} /opt/{Path(name).name}")[0] == 0
+        assert run(client, f"test -e {name}")[0] == 0
+    assert not Path(name).exists()
+    assert not Path("/opt", Path(name).name).exists()
+    assert "clouduser:" not in Path("/etc/passwd").read_text()
+
+
+def test_two_nodes_reach_each_other_and_the_machine_reaches_them(lab: Lab) -> None:
+    first, second = lab.vm(4), lab.vm(5)
+    lab.runtime.start(first.spec)
+    lab.runtime.start(second.spec)
+    with ssh(first) as client:
+        probe = f"exec 3<>/dev/tcp/{second.address}/22 && head -c 7 <&3"
+        assert run(client, f"bash -c '{probe}'") == (0, "SSH-2.0")
+    with socket.create_connection((first.address, 22), timeout=5) as conn:
+        assert conn.recv(7) == b"SSH-2.0"
+    assert lab.runtime.running() == ["vm4", "vm5"]
+
+
+def test_start_and_stop_are_idempotent_and_stop_leaves_nothing(lab: Lab) -> None:
+    vm = lab.vm(6)
+    lab.runtime.start(vm.spec)
+    lab.runtime.start(vm.spec)
+    record = state.read(lab.lab_dir)["nodes"]["vm6"]
+    names = [record["netns"], record["veth"]]
+    assert len(leftovers(lab.lab_dir, names)) >= 3  # the check sees a running node
+    lab.runtime.stop("vm6")
+    lab.runtime.stop("vm6")
+    assert leftovers(lab.lab_dir, names) == []
+    assert lab.runtime.running() == []
+    assert not Path(record["node_dir"]).exists()
+    lab.runtime.start(vm.spec)  # a stopped node starts again
+    with ssh(vm) as client:
+        assert run(client, "hostname") == (0, f"{vm.hostname}\n")
+
+
+def test_dhcp_is_refused_before_anything_is_created(lab: Lab) -> None:
+    vm = lab.vm(7, network_config={"version": 2, "ethernets": {"eth0": {"dhcp4": True}}})
+    with pytest.raises(InvalidInput, match="not supported in the lab"):
+        lab.runtime.start(vm.spec)
+    assert leftovers(lab.lab_dir, [f"akt{lab.network.slot}-vm7"]) == []
+
+
+def test_an_address_outside_the_lab_subnet_is_refused(lab: Lab) -> None:
+    outside = {
+        "version": 2,
+        "ethernets": {"eth0": {"addresses": ["198.18.255.10/24"]}},
+    }
+    vm = lab.vm(8, network_config=outside)
+    with pytest.raises(InvalidInput, match="lab subnet"):
+        lab.runtime.start(vm.spec)
+    assert lab.runtime.running() == []

@@ -25,6 +25,7 @@ def test_node_has_the_seed_identity_and_passwordless_sudo(lab: Lab) -> None:
         assert vm.spec.mac in out
         assert run(client, "sudo -n id -u") == (0, "0\n")
         assert run(client, "cat /etc/aksnet-test.txt") == (0, "seeded\n")
+        assert run(client, "stat -c %a /root") == (0, "700\n")
         status, marker = run(client, "cat /etc/aksnet-lab-node")
         assert "emulated VM" in marker and "runcmd" in marker
 

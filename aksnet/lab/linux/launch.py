@@ -47,6 +47,10 @@ def _mount_private_dirs(node_dir: Path) -> None:
         upper, work = node_dir / "upper" / name, node_dir / "work" / name
         upper.mkdir(parents=True, exist_ok=True)
         work.mkdir(parents=True, exist_ok=True)
+        # The merged directory takes the upper's mode and owner: keep those of the machine's.
+        original = os.stat(lower)
+        os.chmod(upper, original.st_mode & 0o7777)
+        os.chown(upper, original.st_uid, original.st_gid)
         options = f"lowerdir={lower},upperdir={upper},workdir={work}"
         _mount(["-t", "overlay", "-o", options, "overlay", lower])
 

@@ -183,6 +183,7 @@ def _node_pools(
                 max_pod_count=max_pods,
                 taints=taints,
                 node_cidr_mask=node_cidr_mask,
+                max_pods_parameter="nodeMaxPodCount",
             ),
         )
     return (
@@ -194,6 +195,7 @@ def _node_pools(
             max_pod_count=max_pods,
             taints=taints,
             node_cidr_mask=node_cidr_mask,
+            max_pods_parameter="nodeMaxPodCount",
         ),
         node_pool_spec(
             name=f"{cluster}-windows",
@@ -203,6 +205,7 @@ def _node_pools(
             max_pod_count=max_pods,
             taints=taints,
             node_cidr_mask=node_cidr_mask,
+            max_pods_parameter="nodeMaxPodCount",
         ),
     )
 

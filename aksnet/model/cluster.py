@@ -125,8 +125,10 @@ def node_pool_spec(
     max_pod_count: int = DEFAULT_MAX_PODS,
     taints: Sequence[str] = (),
     node_cidr_mask: int = DEFAULT_NODE_CIDR_MASK,
+    max_pods_parameter: str = "maxPodCount",
 ) -> NodePoolSpec:
-    """Validate `New-AksHciNodePool` parameters."""
+    """Validate `New-AksHciNodePool` parameters (New-AksHciCluster calls maxPodCount
+    nodeMaxPodCount)."""
     if not isinstance(name, str) or not _POOL_NAME.match(name):
         raise InvalidInput(
             "name",
@@ -140,7 +142,7 @@ def node_pool_spec(
     if os_name is None:
         raise InvalidInput("osType", os_type, "it must be either Linux or Windows.")
     size = vm_size(vm_size_name or DEFAULT_NODE_SIZE, "vmSize").name
-    check_max_pods("maxPodCount", max_pod_count, node_cidr_mask)
+    check_max_pods(max_pods_parameter, max_pod_count, node_cidr_mask)
     return NodePoolSpec(name, count, os_name, size, max_pod_count, tuple(taints))
 
 

@@ -90,7 +90,7 @@ class WinRMSession:
 
     # The largest file chunk psfiles should put in one statement: base64 in JSON in base64
     # must stay inside MAX_SCRIPT next to the template.
-    max_file_chunk = 1024
+    max_file_chunk = 768
 
     def __init__(
         self,

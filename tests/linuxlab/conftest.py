@@ -72,7 +72,13 @@ class Lab:
     network: LabNetwork
     runtime: LinuxVmRuntime
 
-    def vm(self, number: int, *, network_config: dict[str, Any] | None = None) -> Vm:
+    def vm(
+        self,
+        number: int,
+        *,
+        network_config: dict[str, Any] | None = None,
+        write_files: list[dict[str, Any]] | None = None,
+    ) -> Vm:
         """A seed for VM `number` with address .10+number of the test's /24."""
         host_key, user_key = new_keypair(), new_keypair()
         address = str(self.network.subnet.network_address + 10 + number)
@@ -91,7 +97,8 @@ class Lab:
                 "ed25519_private": host_key.private_openssh,
                 "ed25519_public": host_key.public_openssh,
             },
-            "write_files": [{"path": "/etc/aksnet-test.txt", "content": "seeded\n"}],
+            "write_files": write_files
+            or [{"path": "/etc/aksnet-test.txt", "content": "seeded\n", "owner": "clouduser"}],
             "runcmd": [["true"]],
         }
         if network_config is None:

@@ -7,7 +7,7 @@ import ipaddress
 import pytest
 
 from aksnet.errors import InvalidInput
-from aksnet.lab.linux.cloudinit import address_for, hostname_of, load_document
+from aksnet.lab.linux.cloudinit import address_for, check_user_data, hostname_of, load_document
 
 MAC = "02:a5:00:00:00:01"
 
@@ -54,3 +54,36 @@ def test_hostname_comes_from_meta_data_then_user_data() -> None:
     assert hostname_of({"instance-id": "i-1"}, {"hostname": "fromuser"}) == "fromuser"
     with pytest.raises(InvalidInput, match="local-hostname"):
         hostname_of({"local-hostname": "bad_name!"}, {})
+
+
+@pytest.mark.parametrize(
+    ("user_data", "parameter"),
+    [
+        ({"write_files": [{"path": "/usr/local/bin/x", "content": "x"}]}, "write_files path"),
+        ({"write_files": [{"path": "/etc/../usr/x", "content": "x"}]}, "write_files path"),
+        ({"write_files": [{"path": "/etc", "content": "x"}]}, "write_files path"),
+        ({"write_files": [{"path": "/etc/x", "encoding": "gzip"}]}, "write_files encoding"),
+        ({"write_files": [{"path": "/etc/x", "permissions": "rw"}]}, "write_files permissions"),
+        ({"users": [{"name": "u", "passwd": "$6$hash"}]}, "users"),
+        ({"users": [{"name": "Bad Name"}]}, "users name"),
+        ({"ssh_keys": {"dsa_private": "k"}}, "ssh_keys"),
+    ],
+)
+def test_user_data_the_lab_cannot_apply_is_refused(
+    user_data: dict[str, object], parameter: str
+) -> None:
+    with pytest.raises(InvalidInput) as error:
+        check_user_data(user_data)
+    assert error.value.parameter == parameter
+    assert "$6$hash" not in str(error.value)
+
+
+def test_supported_user_data_passes_the_check() -> None:
+    check_user_data(
+        {
+            "users": ["default", {"name": "clouduser", "sudo": "ALL=(ALL) NOPASSWD:ALL"}],
+            "ssh_keys": {"ed25519_private": "k", "ed25519_public": "p"},
+            "write_files": [{"path": "/opt/a/b", "content": "x", "permissions": "0600"}],
+            "runcmd": [["true"]],
+        }
+    )

@@ -11,6 +11,7 @@ import pytest
 
 from aksnet.errors import InvalidInput
 from aksnet.lab.linux import state
+from aksnet.lab.linux.node import NodeStartFailed
 from tests.linuxlab.conftest import Lab, leftovers, new_keypair, run, ssh
 
 
@@ -25,6 +26,7 @@ def test_node_has_the_seed_identity_and_passwordless_sudo(lab: Lab) -> None:
         assert vm.spec.mac in out
         assert run(client, "sudo -n id -u") == (0, "0\n")
         assert run(client, "cat /etc/aksnet-test.txt") == (0, "seeded\n")
+        assert run(client, "stat -c %U /etc/aksnet-test.txt") == (0, "clouduser\n")
         assert run(client, "stat -c %a /root") == (0, "700\n")
         status, marker = run(client, "cat /etc/aksnet-lab-node")
         assert "emulated VM" in marker and "runcmd" in marker
@@ -59,6 +61,10 @@ def test_two_nodes_reach_each_other_and_the_machine_reaches_them(lab: Lab) -> No
     with socket.create_connection((first.address, 22), timeout=5) as conn:
         assert conn.recv(7) == b"SSH-2.0"
     assert lab.runtime.running() == ["vm4", "vm5"]
+    for name in ("vm4", "vm5"):
+        # No node holds a namespace file of another node (that would keep it alive after stop).
+        pid = state.read(lab.lab_dir)["nodes"][name]["pid"]
+        assert " nsfs " not in Path(f"/proc/{pid}/mountinfo").read_text()
 
 
 def test_start_and_stop_are_idempotent_and_stop_leaves_nothing(lab: Lab) -> None:
@@ -94,3 +100,22 @@ def test_an_address_outside_the_lab_subnet_is_refused(lab: Lab) -> None:
     with pytest.raises(InvalidInput, match="lab subnet"):
         lab.runtime.start(vm.spec)
     assert lab.runtime.running() == []
+
+
+def test_user_data_writing_outside_the_node_is_refused_before_anything_is_created(
+    lab: Lab,
+) -> None:
+    vm = lab.vm(9, write_files=[{"path": "/usr/local/bin/aksnet-evil", "content": "x"}])
+    with pytest.raises(InvalidInput, match="write_files path"):
+        lab.runtime.start(vm.spec)
+    assert state.read(lab.lab_dir)["nodes"] == {}
+    assert leftovers(lab.lab_dir, [f"akt{lab.network.slot}-vm9"]) == []
+
+
+def test_a_node_that_fails_while_starting_reports_why_and_leaves_nothing(lab: Lab) -> None:
+    files = [{"path": "/etc/aksnet-owned", "content": "x", "owner": "nosuchuser"}]
+    vm = lab.vm(10, write_files=files)
+    with pytest.raises(NodeStartFailed, match="chown"):
+        lab.runtime.start(vm.spec)
+    assert state.read(lab.lab_dir)["nodes"] == {}
+    assert leftovers(lab.lab_dir, [f"akt{lab.network.slot}-vm10"]) == []

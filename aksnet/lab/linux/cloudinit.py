@@ -160,14 +160,69 @@ def _gateway_of(entry: dict[str, Any]) -> ipaddress.IPv4Address | None:
     return None
 
 
+def check_user_data(user_data: dict[str, Any]) -> None:
+    """Refuse user-data the lab cannot apply faithfully, before anything is created."""
+    for key in user_data.get("ssh_keys") or {}:
+        kind, _, part = str(key).rpartition("_")
+        if kind not in HOST_KEY_TYPES or part not in ("private", "public"):
+            raise InvalidInput(
+                "ssh_keys",
+                key,
+                f"is not supported: use <type>_private and "
+                f"<type>_public with type in {HOST_KEY_TYPES}",
+            )
+    for user in user_data.get("users") or []:
+        if user != "default":
+            _check_user(user)
+    for item in user_data.get("write_files") or []:
+        _check_file(item)
+
+
+def _check_user(user: Any) -> None:
+    if not isinstance(user, dict):
+        raise InvalidInput("users", type(user).__name__, "entries must be mappings or 'default'")
+    unknown = set(user) - _USER_KEYS
+    if unknown:
+        raise InvalidInput(
+            "users", sorted(unknown), f"not supported in the lab: {sorted(_USER_KEYS)}"
+        )
+    if not _NAME.match(str(user.get("name", ""))):
+        raise InvalidInput("users name", user.get("name"), "must be a Linux user name")
+
+
+def _check_file(item: Any) -> None:
+    if not isinstance(item, dict):
+        raise InvalidInput("write_files", type(item).__name__, "entries must be mappings")
+    unknown = set(item) - _FILE_KEYS
+    if unknown:
+        raise InvalidInput(
+            "write_files", sorted(unknown), f"not supported in the lab: {sorted(_FILE_KEYS)}"
+        )
+    _check_private_path(os.path.normpath(str(item.get("path", ""))))
+    if str(item.get("encoding", "text")) not in ("text", "text/plain", "b64", "base64"):
+        raise InvalidInput("write_files encoding", item["encoding"], "must be text, b64 or base64")
+    permissions = str(item.get("permissions", "0644"))
+    if not re.fullmatch(r"0?[0-7]{3,4}", permissions):
+        raise InvalidInput("write_files permissions", permissions, "must be octal like '0644'")
+
+
+def _check_private_path(path: str) -> None:
+    if not any(Path(path).is_relative_to(d) and path != d for d in PRIVATE_DIRS):
+        raise InvalidInput(
+            "write_files path",
+            path,
+            f"must be inside the node's private directories {PRIVATE_DIRS}",
+        )
+
+
 def apply_user_data(user_data: dict[str, Any], hostname: str) -> list[str]:
     """Apply user-data inside the node; return the top-level keys that were not applied."""
+    check_user_data(user_data)
     _write_hostname(hostname)
     _install_host_keys(user_data.get("ssh_keys") or {})
     for user in user_data.get("users") or []:
-        if user == "default":
-            continue  # the lab has no distribution default user
-        _add_user(user)
+        if user != "default":  # the lab has no distribution default user
+            _add_user(user)
     for item in user_data.get("write_files") or []:
         _write_file(item)
     skipped = sorted(set(user_data) - APPLIED_KEYS)
@@ -205,24 +260,27 @@ def _write_secret(path: Path, text: str) -> None:
 
 
 def _add_user(user: dict[str, Any]) -> None:
-    unknown = set(user) - _USER_KEYS
-    if unknown:
-        raise InvalidInput("users", sorted(unknown), f"not supported in the lab: {_USER_KEYS}")
-    name = str(user.get("name", ""))
-    if not _NAME.match(name):
-        raise InvalidInput("users name", name, "must be a Linux user name")
+    name = str(user["name"])
     groups = user.get("groups") or []
     groups = [g.strip() for g in groups.split(",")] if isinstance(groups, str) else groups
     for group in groups:
-        if subprocess.run(["getent", "group", group], capture_output=True).returncode != 0:
+        if not _exists("group", group):
             _run(["groupadd", group])
-    argv = ["useradd", "--create-home", "--user-group", "--shell", user.get("shell", "/bin/bash")]
-    argv += ["--groups", ",".join(groups)] if groups else []
-    argv += ["--comment", str(user["gecos"])] if user.get("gecos") else []
-    _run([*argv, name])
+    if not _exists("passwd", name):
+        own_group = ["--gid", name] if _exists("group", name) else ["--user-group"]
+        shell = str(user.get("shell", "/bin/bash"))
+        argv = ["useradd", "--create-home", *own_group, "--shell", shell]
+        argv += ["--groups", ",".join(groups)] if groups else []
+        argv += ["--comment", str(user["gecos"])] if user.get("gecos") else []
+        _run([*argv, name])
     _run(["usermod", "-p", "*", name])  # no password, but not locked: sshd allows key logins
     _authorize(name, user.get("ssh_authorized_keys") or [])
     _grant_sudo(name, user.get("sudo"))
+
+
+def _exists(database: str, name: str) -> bool:
+    """Whether getent finds name in the node's passwd or group database."""
+    return subprocess.run(["getent", database, name], capture_output=True).returncode == 0
 
 
 def _authorize(name: str, keys: list[str]) -> None:
@@ -246,21 +304,12 @@ def _grant_sudo(name: str, sudo: Any) -> None:
 
 
 def _write_file(item: dict[str, Any]) -> None:
-    unknown = set(item) - _FILE_KEYS
-    if unknown:
-        raise InvalidInput(
-            "write_files", sorted(unknown), f"not supported in the lab: {_FILE_KEYS}"
-        )
-    path = Path(os.path.normpath(str(item.get("path", ""))))
-    if not any(path.is_relative_to(d) and path != Path(d) for d in PRIVATE_DIRS):
-        raise InvalidInput(
-            "write_files path",
-            str(path),
-            f"must be inside the node's private directories {PRIVATE_DIRS}",
-        )
+    path = Path(os.path.normpath(str(item["path"])))
+    # A symbolic link (e.g. in /etc/alternatives) must not lead the write out of the node.
+    _check_private_path(os.path.realpath(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
     content = item.get("content", "")
     data = _decode(content, str(item.get("encoding", "text")))
-    path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "ab" if item.get("append") else "wb") as handle:
         handle.write(data)
     path.chmod(int(str(item.get("permissions", "0644")), 8))

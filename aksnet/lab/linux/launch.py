@@ -37,7 +37,11 @@ def main(node_dir: Path) -> None:
 def _release_other_namespaces() -> None:
     # The copied mount table holds every other node's /run/netns bind mount; detaching it
     # here keeps this node from holding the other nodes' network namespaces alive.
-    if os.path.ismount("/run/netns"):
+    # (os.path.ismount misses it: /run/netns is a bind mount within the same file system.)
+    mount_points = [
+        line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()
+    ]
+    if "/run/netns" in mount_points:
         _umount(["--recursive", "--lazy", "/run/netns"])
 
 

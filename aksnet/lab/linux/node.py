@@ -76,10 +76,13 @@ class LinuxVmRuntime:
             return
         if vm.name in state.read(self.lab_dir)["nodes"]:
             raise StateConflict(
-                f"lab node '{vm.name}' exists but is not running: stop it first", target=vm.name
+                f"lab node '{vm.name}' is recorded in {self.lab_dir} but not run by this "
+                "runtime (another lab process, or a crash): stop() it or sweep() first",
+                target=vm.name,
             )
         seed = cloudinit.load_seed(Path(vm.seed_iso))
         hostname = cloudinit.hostname_of(seed.meta_data, seed.user_data)
+        cloudinit.check_user_data(seed.user_data)
         address = cloudinit.address_for(seed.network_config, vm.mac.lower())
         self._check_address(address)
         record = self._record_new(vm.name, address)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
@@ -37,7 +37,6 @@ class NetworkSetting:
     gateway: IPv4Address | None = None
     dns_servers: tuple[IPv4Address, ...] = ()
     node_pool: AddressRange | None = None
-    tags: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def is_static(self) -> bool:

@@ -7,6 +7,7 @@ never hand out one address; a request that cannot be met in full writes nothing.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -107,7 +108,7 @@ class Store:
 
     def list_networks(self) -> list[NetworkSetting]:
         rows = self._conn.execute("SELECT spec FROM networks ORDER BY name").fetchall()
-        return [NetworkSetting.from_dict(json.loads(spec)) for (spec,) in rows]
+        return [_parse_network(spec) for (spec,) in rows]
 
     def remove_network(self, name: str) -> None:
         """§1.9: refused while a cluster uses the network."""
@@ -125,7 +126,7 @@ class Store:
 
     def _network_row(self, conn: sqlite3.Connection, name: str) -> NetworkSetting | None:
         row = conn.execute("SELECT spec FROM networks WHERE name = ?", (name,)).fetchone()
-        return NetworkSetting.from_dict(json.loads(row[0])) if row else None
+        return _parse_network(row[0]) if row else None
 
     def _require_network(self, conn: sqlite3.Connection, name: str) -> NetworkSetting:
         found = self._network_row(conn, name)
@@ -145,7 +146,7 @@ class Store:
     def _check_no_overlap(self, conn: sqlite3.Connection, setting: NetworkSetting) -> None:
         """Overlapping network objects cause duplicate addresses (known issue): refuse them."""
         for (spec,) in conn.execute("SELECT spec FROM networks WHERE name != ?", (setting.name,)):
-            other = NetworkSetting.from_dict(json.loads(spec))
+            other = _parse_network(spec)
             for mine in setting.pool_kinds:
                 for theirs in other.pool_kinds:
                     if setting.pool(mine).overlaps(other.pool(theirs)):
@@ -334,6 +335,13 @@ class Store:
             query += " WHERE " + " AND ".join(clauses)
         rows = self._conn.execute(query + " ORDER BY network, address", args).fetchall()
         return [Allocation(n, p, IPv4Address(a), k, o, c) for n, p, a, k, o, c in rows]
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_network(spec: str) -> NetworkSetting:
+    """Parse and re-validate a stored setting once per distinct text: the row is still read in
+    every transaction (no stale decisions), only the parsing of unchanged text is skipped."""
+    return NetworkSetting.from_dict(json.loads(spec))
 
 
 def _take(candidates: range, excluded: frozenset[int], used: set[int], count: int) -> list[int]:

@@ -20,7 +20,6 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
 
 import paramiko
 from paramiko.ssh_exception import IncompatiblePeer
@@ -38,7 +37,12 @@ from aksnet.errors import (
 from aksnet.remote.base import Completed
 from aksnet.remote.known_hosts import KnownHosts
 from aksnet.remote.retry import RetryPolicy
-from aksnet.remote.shellquote import quote_argv, render_command
+from aksnet.remote.shellquote import (
+    kill_group_argv,
+    quote_argv,
+    render_command,
+    split_pid_marker,
+)
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +137,7 @@ class SSHSession:
         directory, name = posixpath.split(remote_path)
         temp = posixpath.join(directory, f".{name}.aksnet-{secrets.token_hex(6)}.tmp")
         log.debug("%s: put %s bytes to %s", self.host, len(data), remote_path)
-        with self._sftp(f"put {remote_path}", remote_path) as sftp:
+        with self._sftp(f"put {remote_path}", ("remote directory", directory or ".")) as sftp:
             try:
                 with sftp.open(temp, "wb") as remote_file:
                     remote_file.set_pipelined(True)
@@ -149,7 +153,7 @@ class SSHSession:
         """Read remote_path and verify it against the host's sha256sum."""
         _check_remote_path(remote_path)
         with (
-            self._sftp(f"get {remote_path}", remote_path) as sftp,
+            self._sftp(f"get {remote_path}", ("remote file", remote_path)) as sftp,
             sftp.open(remote_path, "rb") as remote_file,
         ):
             remote_file.prefetch()
@@ -178,12 +182,14 @@ class SSHSession:
     ) -> tuple[bytes, bytes, int]:
         deadline = None if limit is None else time.monotonic() + limit
         writer = _start_stdin_writer(channel, stdin)
+        stdout: list[bytes] = []
+        stderr: list[bytes] = []
         try:
-            stdout, stderr = _read_until_eof(channel, deadline)
+            _read_until_eof(channel, deadline, stdout, stderr)
             if not channel.status_event.wait(_remaining(deadline)):
                 raise _TimedOut()
         except _TimedOut:
-            _kill_remote_command(channel)
+            self._kill_timed_out(channel, split_pid_marker(b"".join(stderr))[0])
             raise OperationTimedOut(
                 self.host, f"{shown} did not finish within {limit} s; the command was killed"
             ) from None
@@ -192,7 +198,24 @@ class SSHSession:
         transport = channel.get_transport()
         if channel.exit_status == -1 and (transport is None or not transport.is_active()):
             raise HostUnreachable(self.host, f"connection lost while running {shown}")
-        return stdout, stderr, channel.exit_status
+        return b"".join(stdout), split_pid_marker(b"".join(stderr))[1], channel.exit_status
+
+    def _kill_timed_out(self, channel: paramiko.Channel, pid: int | None) -> None:
+        """End a timed-out command: closing its channel alone leaves it running in sshd.
+
+        The "signal" channel request works where sshd allows it (not for root logins, which
+        run without privilege separation), so the command's process group is also killed
+        from a second channel, by the PID the command line reported.
+        """
+        _send_kill_signal(channel)
+        channel.close()
+        if pid is None:
+            log.debug("%s: timed-out command reported no PID; it may keep running", self.host)
+            return
+        try:
+            self.run(kill_group_argv(pid), check=False, timeout=self.connect_timeout)
+        except RemoteError as error:
+            log.debug("%s: could not kill process group %s: %s", self.host, pid, error)
 
     def _verify_checksum(self, path: str, expected: str, shown_path: str) -> None:
         done = self.run(["sha256sum", "--", path], timeout=self.command_timeout)
@@ -219,7 +242,8 @@ class SSHSession:
             channel.close()
 
     @contextmanager
-    def _sftp(self, operation: str, path: str) -> Iterator[paramiko.SFTPClient]:
+    def _sftp(self, operation: str, missing: tuple[str, str]) -> Iterator[paramiko.SFTPClient]:
+        """An SFTP client for one operation; missing names what a FileNotFoundError means."""
         transport = self._connected()
         try:
             sftp = paramiko.SFTPClient.from_transport(transport)
@@ -230,7 +254,7 @@ class SSHSession:
         try:
             yield sftp
         except FileNotFoundError as error:
-            raise NotFound("remote file", f"{self.host}:{path}") from error
+            raise NotFound(missing[0], f"{self.host}:{missing[1]}") from error
         except (paramiko.SSHException, EOFError) as error:
             raise self._lost(error, operation) from error
         except OSError as error:
@@ -336,39 +360,29 @@ def _start_stdin_writer(channel: paramiko.Channel, stdin: bytes | None) -> threa
     return writer
 
 
-def _read_until_eof(channel: paramiko.Channel, deadline: float | None) -> tuple[bytes, bytes]:
-    """Read stdout and stderr as they arrive (never letting one fill up) until both end."""
-    channel.settimeout(0.0)
+def _read_until_eof(
+    channel: paramiko.Channel, deadline: float | None, stdout: list[bytes], stderr: list[bytes]
+) -> None:
+    """Read stdout and stderr as they arrive (never letting one fill up) until both end.
+
+    Only buffered data is read, so the channel stays blocking for the stdin writer thread.
+    """
     wakeup = channel.fileno()
-    stdout: list[bytes] = []
-    stderr: list[bytes] = []
-    out_done = err_done = False
-    while not (out_done and err_done):
+    while True:
+        # Data precedes EOF on the channel: once EOF was seen, one more drain gets the rest.
+        ended = channel.eof_received or channel.closed
+        while channel.recv_ready():
+            stdout.append(channel.recv(_CHUNK))
+        while channel.recv_stderr_ready():
+            stderr.append(channel.recv_stderr(_CHUNK))
+        if ended:
+            return
         left = _remaining(deadline)
         select.select([wakeup], [], [], 1.0 if left is None else min(left, 1.0))
-        out_done = out_done or _drain(channel.recv, stdout)
-        err_done = err_done or _drain(channel.recv_stderr, stderr)
-    return b"".join(stdout), b"".join(stderr)
 
 
-def _drain(receive: Any, into: list[bytes]) -> bool:
-    """Read what is buffered; True at end of stream."""
-    while True:
-        try:
-            chunk: bytes = receive(_CHUNK)
-        except TimeoutError:
-            return False
-        if not chunk:
-            return True
-        into.append(chunk)
-
-
-def _kill_remote_command(channel: paramiko.Channel) -> None:
-    """Send SIGKILL to the command (RFC 4254 6.9 "signal"), then close the channel.
-
-    Closing alone does not end a command without a terminal (sshd keeps it running), so the
-    signal is what ends it; the command runs under ``exec`` so the signal reaches it directly.
-    """
+def _send_kill_signal(channel: paramiko.Channel) -> None:
+    """Ask sshd to SIGKILL the command (RFC 4254 section 6.9 "signal"); paramiko has no call."""
     try:
         message = paramiko.Message()
         message.add_byte(paramiko.common.cMSG_CHANNEL_REQUEST)
@@ -380,8 +394,7 @@ def _kill_remote_command(channel: paramiko.Channel) -> None:
         if transport is not None:
             transport._send_user_message(message)  # type: ignore[attr-defined]
     except (OSError, EOFError, paramiko.SSHException):
-        log.debug("could not signal the timed-out command; closing its channel")
-    channel.close()
+        log.debug("could not send a signal request for the timed-out command")
 
 
 def _load_private_key(private_key: paramiko.PKey | str | os.PathLike[str]) -> paramiko.PKey:

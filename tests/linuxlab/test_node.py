@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import uuid
 from pathlib import Path
@@ -10,7 +11,7 @@ import paramiko
 import pytest
 
 from aksnet.errors import InvalidInput
-from aksnet.lab.linux import state
+from aksnet.lab.linux import LinuxVmSpec, state
 from aksnet.lab.linux.node import NodeStartFailed
 from tests.linuxlab.conftest import Lab, leftovers, new_keypair, run, ssh
 
@@ -119,3 +120,26 @@ def test_a_node_that_fails_while_starting_reports_why_and_leaves_nothing(lab: La
         lab.runtime.start(vm.spec)
     assert state.read(lab.lab_dir)["nodes"] == {}
     assert leftovers(lab.lab_dir, [f"akt{lab.network.slot}-vm10"]) == []
+
+
+def test_a_hyper_v_style_mac_address_is_accepted(lab: Lab) -> None:
+    vm = lab.vm(11)
+    hyperv_mac = vm.spec.mac.replace(":", "").upper()  # as Get-VMNetworkAdapter shows it
+    lab.runtime.start(dataclasses.replace(vm.spec, mac=hyperv_mac))
+    with ssh(vm) as client:
+        status, out = run(client, "cat /sys/class/net/eth0/address")
+    assert (status, out) == (0, f"{vm.spec.mac}\n")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("name", "Bad_Name"), ("mac", "02:00:00:00:00"), ("seed_iso", "/nonexistent.iso")],
+)
+def test_bad_vm_fields_are_refused_naming_the_parameter(lab: Lab, field: str, value: str) -> None:
+    good = lab.vm(12).spec
+    fields = {"name": good.name, "mac": good.mac, "seed_iso": str(good.seed_iso), field: value}
+    spec = LinuxVmSpec(fields["name"], fields["mac"], Path(fields["seed_iso"]))
+    with pytest.raises(InvalidInput) as error:
+        lab.runtime.start(spec)
+    assert error.value.parameter == field
+    assert repr(value) in str(error.value)

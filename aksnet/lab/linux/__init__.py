@@ -5,7 +5,7 @@ A node is not a virtual machine: it shares the machine's kernel and its /usr, an
 """
 
 from aksnet.lab.linux.network import LabNetwork
-from aksnet.lab.linux.node import LinuxVmRuntime, LinuxVmSpec
+from aksnet.lab.linux.node import LinuxVm, LinuxVmRuntime, LinuxVmSpec
 from aksnet.lab.linux.sweep import sweep
 
-__all__ = ["LabNetwork", "LinuxVmRuntime", "LinuxVmSpec", "sweep"]
+__all__ = ["LabNetwork", "LinuxVm", "LinuxVmRuntime", "LinuxVmSpec", "sweep"]

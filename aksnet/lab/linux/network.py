@@ -89,13 +89,17 @@ class LabNetwork:
         with state.update(self.lab_dir) as data:
             data["bridges"][name] = {"slot": slot}
         subnet = subnet_of(slot)
-        netns.quiet_ipv6(name)
-        netns.add_address(name, f"{subnet.network_address + 1}/24")
-        if self._subnet_used_elsewhere(name, subnet):
-            # Another lab with another prefix holds this /24: leave it to them.
+        try:
+            netns.quiet_ipv6(name)
+            netns.add_address(name, f"{subnet.network_address + 1}/24")
+            if self._subnet_used_elsewhere(name, subnet):
+                # Another lab with another prefix holds this /24: leave it to them.
+                self._remove(name)
+                return False
+            netns.set_up(name)
+        except BaseException:
             self._remove(name)
-            return False
-        netns.set_up(name)
+            raise
         return True
 
     @staticmethod

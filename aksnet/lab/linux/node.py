@@ -19,7 +19,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aksnet
 from aksnet.errors import AksNetError, InvalidInput, OperationTimedOut, StateConflict
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 START_DEADLINE = 30.0
 _VM_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$")
-_MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+_MAC_DIGITS = re.compile(r"^[0-9a-f]{12}$")
 
 
 class NodeStartFailed(AksNetError):
@@ -41,9 +41,22 @@ class NodeStartFailed(AksNetError):
     error_id = "LabNodeStartFailed"
 
 
+class LinuxVm(Protocol):
+    """What the lab needs of a VM: its name, its NIC's MAC address and its seed ISO."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def mac(self) -> str: ...
+
+    @property
+    def seed_iso(self) -> str | os.PathLike[str]: ...
+
+
 @dataclass(frozen=True)
 class LinuxVmSpec:
-    """What the lab needs of a VM: its name, its NIC's MAC address and its seed ISO."""
+    """A LinuxVm as a plain value. mac: "02:00:5e:00:00:01", "02-00-..." or "02005E000001"."""
 
     name: str
     mac: str
@@ -69,9 +82,9 @@ class LinuxVmRuntime:
     def address_of(self, name: str) -> ipaddress.IPv4Address:
         return ipaddress.IPv4Address(self._record(name)["address"])
 
-    def start(self, vm: LinuxVmSpec) -> None:
+    def start(self, vm: LinuxVm) -> None:
         """Start the node (nothing happens when it runs already)."""
-        _check_spec(vm)
+        mac = _check_spec(vm)
         if vm.name in self.running():
             return
         if vm.name in state.read(self.lab_dir)["nodes"]:
@@ -83,11 +96,11 @@ class LinuxVmRuntime:
         seed = cloudinit.load_seed(Path(vm.seed_iso))
         hostname = cloudinit.hostname_of(seed.meta_data, seed.user_data)
         cloudinit.check_user_data(seed.user_data)
-        address = cloudinit.address_for(seed.network_config, vm.mac.lower())
+        address = cloudinit.address_for(seed.network_config, mac)
         self._check_address(address)
         record = self._record_new(vm.name, address)
         try:
-            self._plumb(record, vm.mac.lower(), address)
+            self._plumb(record, mac, address)
             self._launch(vm, record, hostname)
             self._wait_for_sshd(vm.name, record)
         except BaseException:
@@ -160,7 +173,7 @@ class LinuxVmRuntime:
         if address.gateway is not None:
             netns.add_default_route(ns, str(address.gateway))
 
-    def _launch(self, vm: LinuxVmSpec, record: dict[str, Any], hostname: str) -> None:
+    def _launch(self, vm: LinuxVm, record: dict[str, Any], hostname: str) -> None:
         node_dir = Path(record["node_dir"])
         node_dir.mkdir(parents=True, exist_ok=True)
         node_dir.chmod(0o755)  # sshd's strict modes read its config and keys through it
@@ -225,13 +238,16 @@ def _port_open(address: str, port: int) -> bool:
         return False
 
 
-def _check_spec(vm: LinuxVmSpec) -> None:
+def _check_spec(vm: LinuxVm) -> str:
+    """Check the VM; return its MAC address in the form ip and network-config use."""
     if not _VM_NAME.match(vm.name):
         raise InvalidInput("name", vm.name, "must be 1-40 of a-z, 0-9 and '-'")
-    if not _MAC.match(vm.mac.lower()):
-        raise InvalidInput("mac", vm.mac, "must be a MAC address like 02:00:00:00:00:01")
+    digits = re.sub(r"[:-]", "", vm.mac).lower()
+    if not _MAC_DIGITS.match(digits):
+        raise InvalidInput("mac", vm.mac, "must be a MAC address like 02:00:5e:00:00:01")
     if not Path(vm.seed_iso).is_file():
         raise InvalidInput("seed_iso", str(vm.seed_iso), "must be an existing ISO file")
+    return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
 
 
 def _check_lab_dir(lab_dir: Path) -> None:

@@ -73,6 +73,7 @@ LAB_CMDLETS = (
 
 PARAM_KEYS = ("type", "aliases", "accepted_values", "switch")
 SET_KEYS = ("required", "position", "by_value", "by_property_name")
+SET_KEYS_OF_SETS = ("parameters", "mandatory", "positional_order")
 
 PS_DOCS = "MicrosoftDocs/PowerShell-Docs"
 SDN = "microsoft/SDN"
@@ -330,15 +331,22 @@ def _sets_from_parameters(params: dict[str, Any], default: str) -> dict[str, Any
 
 def trim_cmdlet(ref: dict[str, Any], commits: dict[str, str]) -> dict[str, Any]:
     """The fields the lab binder needs from one reference cmdlet entry."""
+    # Provider-dynamic parameters exist only on that provider's drives; the lab's paths are all
+    # FileSystem paths, so the WSMan/Certificate/Alias ones (New-Item -ConnectionURI...) are out.
     params = {
         name: {
             **{k: p[k] for k in PARAM_KEYS},
+            "dynamic_provider": p["dynamic_provider"],
             "sets": {s: {k: v[k] for k in SET_KEYS} for s, v in p["sets"].items()},
         }
         for name, p in ref["parameters"].items()
+        if p["dynamic_provider"] in (None, "FileSystem")
     }
     sets = {
-        name: {k: s[k] for k in ("is_default", "parameters", "mandatory", "positional_order")}
+        name: {
+            "is_default": s["is_default"],
+            **{k: [n for n in s[k] if n in params] for k in SET_KEYS_OF_SETS},
+        }
         for name, s in ref["parameter_sets"].items()
     }
     return {

@@ -25,7 +25,6 @@ class HnsNetwork:
         return LabObject(
             "HnsNetwork",
             ID=self.id,
-            Id=self.id,
             Name=self.name,
             Type=self.type,
             Subnets=self.subnets,
@@ -48,7 +47,6 @@ class HnsEndpoint:
         return LabObject(
             "HnsEndpoint",
             ID=self.id,
-            Id=self.id,
             Name=self.name,
             VirtualNetwork=self.network_id,
             IPAddress=self.ip_address,

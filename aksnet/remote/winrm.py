@@ -148,9 +148,8 @@ class WinRMSession:
             username=self._credential.username,
             password=self._credential.password,
             server_cert_validation="ignore" if e.cert_validation is False else "validate",
-            ca_trust_path=e.cert_validation
-            if isinstance(e.cert_validation, str)
-            else "legacy_requests",
+            # None: requests' own CA store, not pywinrm's environment-variable fallback
+            ca_trust_path=e.cert_validation if isinstance(e.cert_validation, str) else None,  # type: ignore[arg-type]
             message_encryption=encryption_mode(e),  # type: ignore[arg-type]
             operation_timeout_sec=op,
             read_timeout_sec=read,

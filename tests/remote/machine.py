@@ -99,7 +99,9 @@ class FakeMachine:
         path = params["LiteralPath"]
         if path not in self.files:
             return [_not_found(path, "GetContentCommand")]
-        return [self.files[path]]
+        # Like PowerShell, an empty file gives no output at all (and pypsrp 0.9.1 cannot
+        # deserialize an empty <BA/> anyway).
+        return [self.files[path]] if self.files[path] else []
 
     def _move_item(self, params: dict[str, Any], piped: list[Any]) -> list[Any]:
         self.files[params["Destination"]] = self.files.pop(params["LiteralPath"])

@@ -3,6 +3,8 @@ errors, hostile strings, large output."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pypsrp.complex_objects import GenericComplexObject
 from pypsrp.powershell import PowerShell, RunspacePool
@@ -57,7 +59,8 @@ def test_statements_split_at_add_statement(pool: RunspacePool, machine: FakeMach
 def test_pipeline_input_reaches_machine(pool: RunspacePool, machine: FakeMachine) -> None:
     ps = PowerShell(pool)
     ps.add_cmdlet("Echo-Input")
-    out = ps.invoke(input=["one", 2, True])
+    values: Any = ["one", 2, True]  # pypsrp's annotation says Iterator; it wants a list
+    out = ps.invoke(input=values)
     assert machine.calls[-1][1] == ["one", 2, True]
     assert [o.extended_properties["Got"] for o in out] == ["one", 2, True]
 
@@ -79,7 +82,7 @@ def test_non_terminating_error_record(pool: RunspacePool) -> None:
     assert str(err) == "A VM named 'dup' already exists."
     assert err.fq_error == "VMAlreadyExists,New-VM"
     assert err.target_name == "dup"
-    assert "ResourceExists" in err.message
+    assert "ResourceExists" in str(err.message)
 
 
 def test_terminating_error_fails_pipeline(pool: RunspacePool) -> None:
@@ -91,7 +94,7 @@ def test_terminating_error_fails_pipeline(pool: RunspacePool) -> None:
     assert str(err) == "VM 'vm9' cannot be started."
     assert err.fq_error == "InvalidState,Start-VM"
     assert err.target_name == "vm9"
-    assert "InvalidOperation" in err.message
+    assert "InvalidOperation" in str(err.message)
 
 
 @pytest.mark.parametrize("value", HOSTILE)
@@ -123,7 +126,7 @@ def test_unparsable_script_gets_parser_error(pool: RunspacePool) -> None:
     ps.invoke()
     assert ps.had_errors
     (err,) = ps.streams.error
-    assert err.fq_error == "ParseException" and "ParserError" in err.message
+    assert err.fq_error == "ParseException" and "ParserError" in str(err.message)
     assert "At line:1" in str(err)
 
 

@@ -18,8 +18,11 @@ from tests.wsman.test_psrp import HOSTILE
 @pytest.fixture
 def session(basic_server: WSManServer) -> winrm.Session:
     return winrm.Session(
-        basic_server.url, auth=(USER, PASSWORD), transport="basic",
-        operation_timeout_sec=5, read_timeout_sec=10,
+        basic_server.url,
+        auth=(USER, PASSWORD),
+        transport="basic",
+        operation_timeout_sec=5,
+        read_timeout_sec=10,
     )
 
 
@@ -30,9 +33,16 @@ def test_run_ps_envelope_output(session: winrm.Session, machine: FakeMachine) ->
     result = session.run_ps(script)
     assert result.status_code == 0 and result.std_err == b""
     document = json.loads(result.std_out)
-    assert document["output"][0] == {"Command": "Get-VM", "Parameters": {"Name": "a"}, "Commands": 2}
+    assert document["output"][0] == {
+        "Command": "Get-VM",
+        "Parameters": {"Name": "a"},
+        "Commands": 2,
+    }
     assert document["output"][1] == list(range(256))
-    assert [[c.name for c in s] for s in machine.calls[-1][0]] == [["Get-VM", "Stop-VM"], ["Get-Bytes"]]
+    assert [[c.name for c in s] for s in machine.calls[-1][0]] == [
+        ["Get-VM", "Stop-VM"],
+        ["Get-Bytes"],
+    ]
 
 
 def test_run_ps_hostile_values_arrive_literally(
@@ -51,8 +61,10 @@ def test_run_ps_errors_exit_1(session: winrm.Session, cmdlet: str) -> None:
     error = json.loads(result.std_out)["error"]
     if cmdlet == "Fail":
         assert error == {
-            "message": "VM 'vm9' cannot be started.", "category": "InvalidOperation",
-            "fullyQualifiedErrorId": "InvalidState,Start-VM", "target": "vm9",
+            "message": "VM 'vm9' cannot be started.",
+            "category": "InvalidOperation",
+            "fullyQualifiedErrorId": "InvalidState,Start-VM",
+            "target": "vm9",
         }
     else:  # ErrorActionPreference Stop: the non-terminating error fails the script too
         assert error["fullyQualifiedErrorId"] == "VMAlreadyExists,New-VM"

@@ -72,6 +72,9 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     server: _HTTPServer
 
+    def version_string(self) -> str:
+        return SERVER_HEADER  # the lab says it is a lab
+
     def setup(self) -> None:
         super().setup()
         self.conn_auth = auth.ConnectionAuth()
@@ -307,10 +310,10 @@ class WSManServer:
         except ValueError as exc:
             return Answer(fault_code=faults.INVALID_REQUEST, fault_detail=str(exc))
 
-    @staticmethod
-    def _render(req: soap.Request, answer: Answer) -> tuple[int, bytes]:
+    def _render(self, req: soap.Request, answer: Answer) -> tuple[int, bytes]:
         if answer.fault_code is None:
             return 200, answer.body
+        self.stats.count_fault(answer.fault_code)
         subcode, message = faults.fault_text(answer.fault_code, answer.fault_detail)
         return 500, soap.fault_envelope(req.message_id, answer.fault_code, message, subcode)
 

@@ -14,6 +14,7 @@ class ServerStats:
         self._round_trips = 0
         self._by_action: dict[str, int] = {}
         self._encrypted = 0
+        self._faults: dict[int, int] = {}
 
     def count_request(self) -> None:
         with self._lock:
@@ -22,6 +23,10 @@ class ServerStats:
     def count_action(self, verb: str) -> None:
         with self._lock:
             self._by_action[verb] = self._by_action.get(verb, 0) + 1
+
+    def count_fault(self, code: int) -> None:
+        with self._lock:
+            self._faults[code] = self._faults.get(code, 0) + 1
 
     def count_encrypted(self) -> None:
         with self._lock:
@@ -48,6 +53,12 @@ class ServerStats:
             return self._encrypted
 
     @property
+    def faults(self) -> dict[int, int]:
+        """WSMan faults answered, by code (an addition to the agreed API)."""
+        with self._lock:
+            return dict(self._faults)
+
+    @property
     def by_action(self) -> dict[str, int]:
         with self._lock:
             return dict(self._by_action)
@@ -58,6 +69,7 @@ class ServerStats:
             self._round_trips = 0
             self._by_action = {}
             self._encrypted = 0
+            self._faults = {}
 
     def __repr__(self) -> str:
         return (

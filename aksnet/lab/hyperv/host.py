@@ -389,9 +389,9 @@ class HyperVHost:
     def add_dvd(self, vm: VirtualMachine, path: str | None) -> DvdDrive:
         with self.lock:
             drive = DvdDrive(0 if vm.generation == 2 else 1, len(vm.dvd_drives) + 1)
-            vm.dvd_drives.append(drive)
             if path is not None:
-                self.insert_iso(drive, path)
+                self.insert_iso(drive, path)  # a missing ISO fails before the drive is added
+            vm.dvd_drives.append(drive)
             return drive
 
     def insert_iso(self, drive: DvdDrive, path: str | None) -> None:

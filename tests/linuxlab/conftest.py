@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -170,18 +172,26 @@ def run(client: paramiko.SSHClient, command: str) -> tuple[int, str]:
     return stdout.channel.recv_exit_status(), out
 
 
-def leftovers(lab_dir: Path, names: list[str]) -> list[str]:
-    """Names that `ip netns list`, `ip -br link` or pgrep still show."""
-    found: list[str] = []
-    netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
-    links = subprocess.run(["ip", "-br", "link"], capture_output=True, text=True).stdout
+def footprint(lab_dir: Path, names: list[str]) -> set[str]:
+    """What `ip -j link`, the netns files and pgrep show of these names and this lab dir.
+
+    Links and namespaces are identified by ifindex and inode too: when tests run concurrently,
+    another run may take a freed slot and create links of the same name.
+    """
+    found: set[str] = set()
+    links = json.loads(subprocess.run(["ip", "-j", "link"], capture_output=True).stdout)
+    found |= {f"link {ln['ifname']}#{ln['ifindex']}" for ln in links if ln["ifname"] in names}
     for name in names:
-        if any(line.split() and line.split()[0] == name for line in netns.splitlines()):
-            found.append(f"netns {name}")
-        if any(
-            line.split() and line.split()[0].split("@")[0] == name for line in links.splitlines()
-        ):
-            found.append(f"link {name}")
+        with contextlib.suppress(FileNotFoundError):
+            found.add(f"netns {name}#{os.stat(Path('/run/netns', name)).st_ino}")
     pgrep = subprocess.run(["pgrep", "-a", "-f", str(lab_dir)], capture_output=True, text=True)
-    found += [f"process {line}" for line in pgrep.stdout.splitlines()]
+    found |= {f"process {line}" for line in pgrep.stdout.splitlines()}
     return found
+
+
+def leftovers(lab_dir: Path, names: list[str], before: set[str] | None = None) -> list[str]:
+    """What is left of names (those seen in `before`, if given) and of lab_dir's processes."""
+    now = footprint(lab_dir, names)
+    if before is not None:
+        now = {item for item in now if item in before or item.startswith("process ")}
+    return sorted(now)

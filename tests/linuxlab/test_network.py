@@ -11,7 +11,7 @@ import pytest
 from aksnet.errors import InvalidInput, StateConflict
 from aksnet.lab.linux import LabNetwork, state
 from aksnet.lab.linux.network import subnet_of
-from tests.linuxlab.conftest import TEST_SLOTS, leftovers
+from tests.linuxlab.conftest import TEST_SLOTS, footprint, leftovers
 
 
 def test_slots_map_into_the_lab_range() -> None:
@@ -50,10 +50,12 @@ def test_two_labs_take_different_slots_and_down_removes_the_bridge(lab_dir: Path
         assert set(state.read(lab_dir)["bridges"]) == {first.bridge, second.bridge}
     finally:
         bridges = [first.bridge, second.bridge]
+        before = footprint(lab_dir, bridges)
         first.down()
         second.down()
         second.down()
-    assert leftovers(lab_dir, bridges) == []
+    assert len(before) == 2
+    assert leftovers(lab_dir, bridges, before) == []
     assert state.read(lab_dir)["bridges"] == {}
 
 
@@ -65,7 +67,7 @@ def test_a_subnet_held_by_another_prefix_is_skipped(lab_dir: Path) -> None:
         try:
             assert other.slot != first.slot
             assert other.subnet != first.subnet
-            assert leftovers(lab_dir, [f"aku{first.slot}"]) == []
+            assert set(state.read(lab_dir)["bridges"]) == {first.bridge, other.bridge}
         finally:
             other.down()
     finally:

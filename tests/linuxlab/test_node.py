@@ -13,7 +13,7 @@ import pytest
 from aksnet.errors import InvalidInput
 from aksnet.lab.linux import LinuxVmSpec, state
 from aksnet.lab.linux.node import NodeStartFailed
-from tests.linuxlab.conftest import Lab, leftovers, new_keypair, run, ssh
+from tests.linuxlab.conftest import Lab, footprint, leftovers, new_keypair, run, ssh
 
 
 def test_node_has_the_seed_identity_and_passwordless_sudo(lab: Lab) -> None:
@@ -74,10 +74,11 @@ def test_start_and_stop_are_idempotent_and_stop_leaves_nothing(lab: Lab) -> None
     lab.runtime.start(vm.spec)
     record = state.read(lab.lab_dir)["nodes"]["vm6"]
     names = [record["netns"], record["veth"]]
-    assert len(leftovers(lab.lab_dir, names)) >= 3  # the check sees a running node
+    before = footprint(lab.lab_dir, names)
+    assert len(before) == 3  # the check sees the node: namespace, veth, sshd
     lab.runtime.stop("vm6")
     lab.runtime.stop("vm6")
-    assert leftovers(lab.lab_dir, names) == []
+    assert leftovers(lab.lab_dir, names, before) == []
     assert lab.runtime.running() == []
     assert not Path(record["node_dir"]).exists()
     lab.runtime.start(vm.spec)  # a stopped node starts again

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from aksnet.lab.linux import state, sweep
-from tests.linuxlab.conftest import leftovers
+from tests.linuxlab.conftest import footprint, leftovers
 
 # The crashing lab: takes a slot, starts a node, says "ready", then waits to be killed.
 CRASHING_LAB = """
@@ -45,11 +45,12 @@ def test_sweep_after_a_crash_removes_everything(lab_dir: Path, tmp_path: Path) -
     recorded = state.read(lab_dir)
     node = recorded["nodes"]["vm1"]
     names = [node["netns"], node["veth"], *recorded["bridges"]]
-    assert len(leftovers(lab_dir, names)) >= 4  # namespace, veth, bridge, sshd outlived the lab
+    before = footprint(lab_dir, names)
+    assert len(before) == 4  # namespace, veth, bridge and sshd outlived the lab
 
     removed = sweep(lab_dir)
 
     assert sorted(removed) == sorted([node["netns"], *recorded["bridges"]])
-    assert leftovers(lab_dir, names) == []
+    assert leftovers(lab_dir, names, before) == []
     assert not Path(node["node_dir"]).exists()
     assert state.read(lab_dir) == {"bridges": {}, "nodes": {}, "next_index": 1}

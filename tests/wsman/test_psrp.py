@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pypsrp.complex_objects import GenericComplexObject
+from pypsrp.complex_objects import GenericComplexObject, PSInvocationState
 from pypsrp.powershell import PowerShell, RunspacePool
 
 from tests.wsman.conftest import FakeMachine
@@ -146,3 +146,17 @@ def test_pool_is_alive_and_reused(pool: RunspacePool, machine: FakeMachine) -> N
         ps.add_cmdlet("Get-Item").add_parameter("N", n)
         ps.invoke()
     assert [p["N"] for p in machine.all_parameters()] == [0, 1, 2]
+
+
+def test_stop_signal_stops_running_pipeline(
+    basic_server: object, pool: RunspacePool, machine: FakeMachine
+) -> None:
+    ps = PowerShell(pool)
+    ps.add_cmdlet("Block")
+    ps.begin_invoke()
+    ps.stop()  # Signal .../signal/ctrl_c
+    assert ps.state == PSInvocationState.STOPPED
+    machine.release.set()
+    ps = PowerShell(pool)
+    ps.add_cmdlet("Get-Item")
+    assert len(ps.invoke()) == 1  # the pool goes on serving

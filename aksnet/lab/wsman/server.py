@@ -13,6 +13,7 @@ import logging
 import socket
 import ssl
 import threading
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -83,7 +84,15 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("%s " + format, self.client_address[0], *args)
 
     def do_POST(self) -> None:
-        self.server.owner.handle_post(self)
+        try:
+            self.server.owner.handle_post(self)
+        except (ConnectionError, TimeoutError, ssl.SSLError):
+            self.close_connection = True  # the client went away
+        except Exception:  # a server bug answers 500 instead of hanging the client
+            log.debug("request failed inside the lab WSMan server", exc_info=True)
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.reply(500)
 
     def reply(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
@@ -112,7 +121,7 @@ class WSManServer:
     def __init__(
         self,
         machine: EmulatedMachine,
-        users: dict[str, str],
+        users: Mapping[str, str],
         auth: str = "basic",
         tls_dir: Path | None = None,
         host: str = "127.0.0.1",
@@ -318,5 +327,5 @@ class WSManServer:
         return 500, soap.fault_envelope(req.message_id, answer.fault_code, message, subcode)
 
 
-def _make_authenticator(users: dict[str, str], mode: str) -> auth.Authenticator:
+def _make_authenticator(users: Mapping[str, str], mode: str) -> auth.Authenticator:
     return auth.Authenticator(users, mode)

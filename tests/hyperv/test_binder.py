@@ -98,12 +98,12 @@ def test_parameter_given_twice(hv: HyperVMachine) -> None:
     assert err.error_id.startswith("ParameterAlreadyBound,")
 
 
-def test_missing_argument(hv: HyperVMachine) -> None:
-    err = terminating(hv, call("New-VM", Name=None))
-    assert err.message == (
-        "Missing an argument for parameter 'Name'. Specify a parameter of type "
-        "'System.String' and try again."
-    )
+def test_null_argument(hv: HyperVMachine) -> None:
+    assert bind(contract("Set-VMDvdDrive"), (("VMName", "x"), ("Path", None))).values["Path"] is None
+    err = terminating(hv, call("Start-VM", Name=None))
+    assert err.message == "Cannot bind argument to parameter 'Name' because it is null."
+    assert err.error_id.startswith("ParameterArgumentValidationErrorNullNotAllowed,")
+    assert err.category == "InvalidData"
 
 
 def test_validate_set_text(hv: HyperVMachine) -> None:

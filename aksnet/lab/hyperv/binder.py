@@ -78,6 +78,14 @@ class _Binding:
     def bind(self, p: ParameterContract, value: Any) -> None:
         if p.name in self.values:
             raise errors.already_bound(self.source, p.name)
+        if value is None and not p.switch:
+            # PSRP carries "-Path $null" as a null value: allowed unless the parameter is
+            # mandatory in a set still possible.
+            if any(b.required for s, b in p.sets.items() if s in self.sets or s == ALL_SETS):
+                raise errors.null_not_allowed(self.source, p.name)
+            self.sets = _narrow(self.contract, self.sets, p)
+            self.values[p.name] = None
+            return
         converted = convert(self.source, p, value)
         self.sets = _narrow(self.contract, self.sets, p)
         if p.switch and converted is False:
@@ -91,8 +99,6 @@ class _Binding:
                 positional.append(value)
                 continue
             p = resolve_name(self.contract, name.lstrip("-"))
-            if value is None and not p.switch:
-                raise errors.missing_argument(self.source, p.name, p.type)
             self.bind(p, value)
         return positional
 

@@ -71,6 +71,15 @@ def missing_argument(source: str, name: str, type_name: str) -> PSError:
     )
 
 
+def null_not_allowed(source: str, name: str) -> PSError:
+    return binding_error(
+        source,
+        "ParameterArgumentValidationErrorNullNotAllowed",
+        f"Cannot bind argument to parameter '{name}' because it is null.",
+        category="InvalidData",
+    )
+
+
 def missing_mandatory(source: str, names: Sequence[str]) -> PSError:
     # Over remoting there is no host to prompt, so PowerShell reports instead of asking.
     return binding_error(

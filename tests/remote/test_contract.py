@@ -150,3 +150,16 @@ def test_unreachable_host_is_classified(make: Any) -> None:
         session.invoke(Cmdlet.of("Write-Output", InputObject="x"))
     assert caught.value.host == "127.0.0.1"
     assert caught.value.retryable
+
+
+def test_concurrent_invokes_share_one_session(session: PowerShellSession, server: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    server.stats.reset()
+    values = [f"thread-{i}" for i in range(8)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(
+            pool.map(lambda v: session.invoke(Cmdlet.of("Write-Output", InputObject=v)), values)
+        )
+    assert results == [[v] for v in values]
+    assert server.stats.by_action.get("Create") == 1

@@ -125,3 +125,29 @@ def test_dropped_connection_on_command_is_not_resent(server: Any, machine: FakeM
         assert session.invoke(ECHO) == ["ran"]  # a new pool serves the next step
     finally:
         session.close()
+
+
+@pytest.mark.parametrize("make", [make_psrp, make_winrm])
+def test_connection_setup_is_retried(make: Any, server: Any, machine: FakeMachine) -> None:
+    session = make(server.port)  # FAST_RETRY: 4 attempts
+    try:
+        server.faults.fail_next(2, "drop", action="Create")
+        assert session.invoke(ECHO) == ["ran"]
+    finally:
+        session.close()
+    assert len(machine.received) == 1
+
+
+@pytest.mark.parametrize("make", [make_psrp, make_winrm])
+def test_a_host_that_comes_back_is_used_again(make: Any, server: Any) -> None:
+    session = make(server.port, retry=NO_RETRY)
+    try:
+        assert session.invoke(ECHO) == ["ran"]
+        server.faults.set_down(True)
+        with pytest.raises(HostUnreachable):
+            session.invoke(ECHO)
+        server.faults.set_down(False)
+        assert session.invoke(ECHO) == ["ran"]
+    finally:
+        server.faults.set_down(False)
+        session.close()

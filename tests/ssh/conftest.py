@@ -100,6 +100,7 @@ class SshdServer:
     port: int
     host_key: HostKeyPair
     client_key: HostKeyPair
+    extra_config: list[str] = field(default_factory=list)
     process: subprocess.Popen[bytes] | None = None
     log_path: Path = field(init=False)
 
@@ -147,6 +148,7 @@ class SshdServer:
                 "MaxSessions 64",
                 "Subsystem sftp internal-sftp",
                 "LogLevel VERBOSE",
+                *self.extra_config,
                 "",
             ]
         )

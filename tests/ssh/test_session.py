@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import socket
 import stat
@@ -157,7 +158,9 @@ def test_put_replaces_atomically(session: SSHSession, remote_dir: Path) -> None:
     assert target.stat().st_ino != inode_before  # a new file renamed over the old one
 
 
-@pytest.mark.parametrize("name", ["with space.txt", "Grüße 東京.txt", "quote's $(x) `y`.txt"])
+@pytest.mark.parametrize(
+    "name", ["with space.txt", "Grüße 東京.txt", "quote's $(x) `y`.txt", "new\nline \\ back.txt"]
+)
 def test_put_and_get_unicode_and_space_paths(
     session: SSHSession, remote_dir: Path, name: str
 ) -> None:
@@ -218,3 +221,53 @@ def test_killed_connection_mid_command_is_classified(session_for, own_sshd) -> N
     # The session reconnects on the next command.
     assert session.run(["echo", "back"]).text == "back\n"
     assert session.connections_opened == 2
+
+
+def test_silent_listener_is_unreachable_after_the_retry_policy(session_for, sshd) -> None:
+    with socket.socket() as silent:  # accepts TCP connections but never sends an SSH banner
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        session = session_for(sshd, port=silent.getsockname()[1], connect_timeout=0.5)
+        with pytest.raises(HostUnreachable, match="handshake"):
+            session.run(["true"])
+    assert session.connect_attempts == session.retry.attempts
+
+
+def test_close_then_use_opens_a_new_connection(session: SSHSession) -> None:
+    session.run(["true"])
+    session.close()
+    assert session.run(["echo", "again"]).text == "again\n"
+    assert session.connections_opened == 2
+
+
+def test_stdin_contents_are_not_logged(
+    session: SSHSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="aksnet")
+    session.run(["cat"], stdin=b"s3cr3t-token-value")
+    assert "s3cr3t-token-value" not in caplog.text
+    assert "stdin: 18 bytes" in caplog.text
+
+
+def test_put_aborts_on_checksum_mismatch(session_for, own_sshd, tmp_path: Path) -> None:
+    # A sha256sum on the host's PATH that reports a wrong digest stands in for a corrupted copy.
+    fake_bin = tmp_path / "fake-bin"
+    fake_bin.mkdir()
+    liar = fake_bin / "sha256sum"
+    liar.write_text(
+        '#!/bin/sh\necho 0000000000000000000000000000000000000000000000000000000000000000  "$2"\n'
+    )
+    liar.chmod(0o755)
+    own_sshd.stop()
+    own_sshd.extra_config = [f"SetEnv PATH={fake_bin}:/usr/sbin:/usr/bin:/sbin:/bin"]
+    own_sshd.start()
+    session = session_for(own_sshd)
+    target = tmp_path / "remote" / "file"
+    target.parent.mkdir()
+    target.write_bytes(b"old")
+    with pytest.raises(ProtocolError, match="checksum mismatch"):
+        session.put(b"new", str(target))
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["file"]
+    with pytest.raises(ProtocolError, match="checksum mismatch"):
+        session.get(str(target))

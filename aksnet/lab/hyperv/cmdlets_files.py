@@ -218,11 +218,27 @@ def move_item(ctx: Context, b: Bound) -> list[Any]:
 
 def _encode(values: list[Any], encoding: str, newline: bool) -> bytes:
     if encoding == "byte":
-        return bytes(int(v) & 0xFF if not isinstance(v, bytes) else v[0] for v in _flat(values))
+        return bytes(_byte(v) for v in _flat(values))
     codec, bom = _ENCODINGS[encoding]
     separator = "\r\n" if newline else ""
     text = "".join(str(v) + separator for v in _flat(values))
     return bom + text.encode(codec, errors="replace")
+
+
+def _byte(value: Any) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = -1
+    if not 0 <= number <= 255:
+        raise LabFailure(
+            "InvalidArgument",
+            f'Cannot convert value "{value}" to type "System.Byte". Error: "Input string was not '
+            'in a correct format."',
+            "InvalidArgument",
+            str(value),
+        )
+    return number
 
 
 def _flat(values: list[Any]) -> list[Any]:

@@ -20,7 +20,9 @@ def call(name: str, *positional: Any, **named: Any) -> CommandCall:
     return CommandCall(name, params)
 
 
-def run(machine: Any, *statements: Sequence[CommandCall] | CommandCall, input: Sequence[Any] = ()) -> list[Any]:
+def run(
+    machine: Any, *statements: Sequence[CommandCall] | CommandCall, input: Sequence[Any] = ()
+) -> list[Any]:
     pipelines = [[s] if isinstance(s, CommandCall) else list(s) for s in statements]
     result: list[Any] = machine.invoke(pipelines, input)
     return result

@@ -14,7 +14,7 @@ from .conftest import GB, call, run, terminating
 NEW_VM = "Microsoft.HyperV.PowerShell.Commands.NewVM"
 
 
-def contract(name: str):  # type: ignore[no-untyped-def]
+def contract(name: str):
     return default_contracts()[name.lower()]
 
 
@@ -28,7 +28,9 @@ def test_unknown_parameter_is_named_parameter_not_found(hv: HyperVMachine) -> No
 def test_names_are_case_insensitive_and_aliases_work() -> None:
     b = bind(contract("Get-VM"), (("vmname", "a"),))  # VMName is an alias of -Name
     assert b.values["Name"] == ["a"]
-    b = bind(contract("Set-VMNetworkAdapterVlan"), (("VMName", "a"), ("a", True), ("AccessVlanId", 5)))
+    b = bind(
+        contract("Set-VMNetworkAdapterVlan"), (("VMName", "a"), ("a", True), ("AccessVlanId", 5))
+    )
     assert b.values["Access"] is True and b.values["VlanId"] == 5
 
 
@@ -46,7 +48,9 @@ def test_common_parameters_are_accepted_and_validated(hv: HyperVMachine) -> None
     b = bind(contract("Get-VM"), (("ErrorAction", "silentlycontinue"), ("Verbose", True)))
     assert b.values["ErrorAction"] == "SilentlyContinue" and b.values["Verbose"] is True
     err = terminating(hv, call("Get-VM", ErrorAction="Sometimes"))
-    assert err.error_id == "CannotConvertArgumentNoMessage,Microsoft.HyperV.PowerShell.Commands.GetVM"
+    assert (
+        err.error_id == "CannotConvertArgumentNoMessage,Microsoft.HyperV.PowerShell.Commands.GetVM"
+    )
     assert 'Cannot convert value "Sometimes" to type "ActionPreference"' in err.message
 
 
@@ -61,7 +65,12 @@ def test_named_parameters_choose_the_set() -> None:
     assert bind(c, (("Name", "x"),)).set_name == "No VHD"  # the default set
     assert bind(c, (("VHDPath", "C:\\a.vhdx"),)).set_name == "Existing VHD"
     assert bind(c, (("NewVHDPath", "C:\\a"), ("NewVHDSizeBytes", 1))).set_name == "New VHD"
-    assert bind(contract("New-VHD"), (("Path", "c"), ("ParentPath", "p"), ("Differencing", True))).set_name == "Differencing"
+    assert (
+        bind(
+            contract("New-VHD"), (("Path", "c"), ("ParentPath", "p"), ("Differencing", True))
+        ).set_name
+        == "Differencing"
+    )
 
 
 def test_missing_mandatory_parameter_uses_the_non_interactive_text(hv: HyperVMachine) -> None:
@@ -73,7 +82,9 @@ def test_missing_mandatory_parameter_uses_the_non_interactive_text(hv: HyperVMac
     assert err.error_id == f"MissingMandatoryParameter,{NEW_VM}"
     err = terminating(hv, call("Set-Content", Path="C:\\x"))
     assert err.message.endswith("missing mandatory parameters: Value.")
-    assert err.error_id == "MissingMandatoryParameter,Microsoft.PowerShell.Commands.SetContentCommand"
+    assert (
+        err.error_id == "MissingMandatoryParameter,Microsoft.PowerShell.Commands.SetContentCommand"
+    )
 
 
 def test_positional_arguments_bind_in_position_order() -> None:
@@ -99,7 +110,9 @@ def test_parameter_given_twice(hv: HyperVMachine) -> None:
 
 
 def test_null_argument(hv: HyperVMachine) -> None:
-    assert bind(contract("Set-VMDvdDrive"), (("VMName", "x"), ("Path", None))).values["Path"] is None
+    assert (
+        bind(contract("Set-VMDvdDrive"), (("VMName", "x"), ("Path", None))).values["Path"] is None
+    )
     err = terminating(hv, call("Start-VM", Name=None))
     assert err.message == "Cannot bind argument to parameter 'Name' because it is null."
     assert err.error_id.startswith("ParameterArgumentValidationErrorNullNotAllowed,")
@@ -120,13 +133,39 @@ def test_validate_set_text(hv: HyperVMachine) -> None:
 @pytest.mark.parametrize(
     ("cmd", "param", "value", "type_name", "why"),
     [
-        ("New-VM", "MemoryStartupBytes", "lots", "System.Int64", "Input string was not in a correct format."),
-        ("Set-VMNetworkAdapterVlan", "VlanId", 2**31, "System.Int32", "Value was either too large or too small for an Int32."),
-        ("New-VHD", "SizeBytes", -1, "System.UInt64", "Value was either too large or too small for a UInt64."),
+        (
+            "New-VM",
+            "MemoryStartupBytes",
+            "lots",
+            "System.Int64",
+            "Input string was not in a correct format.",
+        ),
+        (
+            "Set-VMNetworkAdapterVlan",
+            "VlanId",
+            2**31,
+            "System.Int32",
+            "Value was either too large or too small for an Int32.",
+        ),
+        (
+            "New-VHD",
+            "SizeBytes",
+            -1,
+            "System.UInt64",
+            "Value was either too large or too small for a UInt64.",
+        ),
     ],
 )
-def test_integer_conversion_errors(hv: HyperVMachine, cmd: str, param: str, value: object, type_name: str, why: str) -> None:
-    extra = {"VMName": "x"} if cmd == "Set-VMNetworkAdapterVlan" else {"Path": "C:\\a.vhdx"} if cmd == "New-VHD" else {}
+def test_integer_conversion_errors(
+    hv: HyperVMachine, cmd: str, param: str, value: object, type_name: str, why: str
+) -> None:
+    extra = (
+        {"VMName": "x"}
+        if cmd == "Set-VMNetworkAdapterVlan"
+        else {"Path": "C:\\a.vhdx"}
+        if cmd == "New-VHD"
+        else {}
+    )
     err = terminating(hv, call(cmd, **extra, **{param: value}))
     assert err.message == (
         f"Cannot bind parameter '{param}'. Cannot convert value \"{value}\" to type "
@@ -136,11 +175,21 @@ def test_integer_conversion_errors(hv: HyperVMachine, cmd: str, param: str, valu
 
 
 def test_numeric_strings_convert() -> None:
-    assert bind(contract("New-VM"), (("MemoryStartupBytes", "1073741824"),)).values["MemoryStartupBytes"] == GB
+    assert (
+        bind(contract("New-VM"), (("MemoryStartupBytes", "1073741824"),)).values[
+            "MemoryStartupBytes"
+        ]
+        == GB
+    )
 
 
 def test_boolean_parameter_accepts_only_booleans_and_numbers(hv: HyperVMachine) -> None:
-    assert bind(contract("Set-VMMemory"), (("VMName", "x"), ("DynamicMemoryEnabled", 0))).values["DynamicMemoryEnabled"] is False
+    assert (
+        bind(contract("Set-VMMemory"), (("VMName", "x"), ("DynamicMemoryEnabled", 0))).values[
+            "DynamicMemoryEnabled"
+        ]
+        is False
+    )
     err = terminating(hv, call("Set-VMMemory", VMName="x", DynamicMemoryEnabled="yes"))
     assert err.message == (
         "Cannot process argument transformation on parameter 'DynamicMemoryEnabled'. Cannot "
@@ -170,7 +219,9 @@ def test_enum_values_match_case_insensitively() -> None:
 
 def test_unknown_command(hv: HyperVMachine) -> None:
     err = terminating(hv, call("Get-Nothing"))
-    assert err.message.startswith("The term 'Get-Nothing' is not recognized as the name of a cmdlet")
+    assert err.message.startswith(
+        "The term 'Get-Nothing' is not recognized as the name of a cmdlet"
+    )
     assert err.error_id == "CommandNotFoundException"
 
 

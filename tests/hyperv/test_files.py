@@ -27,7 +27,9 @@ def test_existing_entries_match_case_insensitively(tmp_path: Path) -> None:
     assert fs.real("C:\\PROGRAMDATA\\x") == fs.root / "C" / "ProgramData" / "x"
 
 
-@pytest.mark.parametrize("path", ["C:\\..\\..\\etc\\passwd", "\\\\server\\share\\x", "C:\\a\\..\\..\\b"])
+@pytest.mark.parametrize(
+    "path", ["C:\\..\\..\\etc\\passwd", "\\\\server\\share\\x", "C:\\a\\..\\..\\b"]
+)
 def test_paths_leaving_the_root_are_refused(tmp_path: Path, path: str) -> None:
     with pytest.raises(PathOutsideRoot):
         WindowsFileSystem(tmp_path / "m").real(path)
@@ -50,7 +52,9 @@ def test_new_item_test_path_and_get_item(hv: HyperVMachine) -> None:
     run(hv, call("New-Item", Path="C:\\k", ItemType="Directory"))
     (item,) = run(hv, call("New-Item", Path="C:\\k\\a.txt", ItemType="File", Value="hi"))
     assert item["FullName"] == "C:\\k\\a.txt" and item["PSIsContainer"] is False
-    assert run(hv, call("Test-Path", "C:\\k\\a.txt"), call("Test-Path", "C:\\k", PathType="Leaf")) == [True, False]
+    assert run(
+        hv, call("Test-Path", "C:\\k\\a.txt"), call("Test-Path", "C:\\k", PathType="Leaf")
+    ) == [True, False]
     (err,) = errors_in(run(hv, call("New-Item", Path="C:\\k\\a.txt", ItemType="File")))
     assert err.message == "The file 'C:\\k\\a.txt' already exists."
     assert err.error_id == "NewItemIOError,Microsoft.PowerShell.Commands.NewItemCommand"
@@ -82,7 +86,9 @@ def test_encoding_byte_round_trip(hv: HyperVMachine, host: HyperVHost) -> None:
     run(hv, call("Add-Content", Path="C:\\b.bin", Value=[7, 8], Encoding="Byte"))
     assert host.fs.real("C:\\b.bin").read_bytes() == bytes([0, 1, 254, 255, 7, 8])
     assert run(hv, call("Get-Content", "C:\\b.bin", Encoding="Byte")) == [0, 1, 254, 255, 7, 8]
-    assert run(hv, call("Get-Content", "C:\\b.bin", Encoding="Byte", Raw=True)) == [[0, 1, 254, 255, 7, 8]]
+    assert run(hv, call("Get-Content", "C:\\b.bin", Encoding="Byte", Raw=True)) == [
+        [0, 1, 254, 255, 7, 8]
+    ]
     (err,) = errors_in(run(hv, call("Set-Content", Path="C:\\c.bin", Value=["x"], Encoding="Byte")))
     assert 'to type "System.Byte"' in err.message
 
@@ -97,7 +103,11 @@ def test_file_hash_is_uppercase_sha256(hv: HyperVMachine, host: HyperVHost) -> N
 
 
 def test_copy_move_remove(hv: HyperVMachine, host: HyperVHost) -> None:
-    run(hv, call("Set-Content", Path="C:\\a.txt", Value="a"), call("New-Item", Path="C:\\d", ItemType="Directory"))
+    run(
+        hv,
+        call("Set-Content", Path="C:\\a.txt", Value="a"),
+        call("New-Item", Path="C:\\d", ItemType="Directory"),
+    )
     run(hv, call("Copy-Item", "C:\\a.txt", "C:\\d"))
     assert host.fs.real("C:\\d\\a.txt").read_bytes() == b"a\r\n"
     run(hv, call("Move-Item", "C:\\a.txt", "C:\\b.txt"))

@@ -24,7 +24,12 @@ def test_adapters_pipeline_static_mac_and_spoofing(hv: HyperVMachine) -> None:
         hv,
         [
             call("Get-VMNetworkAdapter", VMName="n", Name="storage"),
-            call("Set-VMNetworkAdapter", StaticMacAddress="00155D112233", MacAddressSpoofing="On", Passthru=True),
+            call(
+                "Set-VMNetworkAdapter",
+                StaticMacAddress="00155D112233",
+                MacAddressSpoofing="On",
+                Passthru=True,
+            ),
         ],
     )
     assert out[0]["MacAddress"] == "00155D112233" and out[0]["MacAddressSpoofing"] == "On"
@@ -65,7 +70,7 @@ def test_ip_addresses_reported_while_running(hv: HyperVMachine, host: HyperVHost
     assert run(hv, call("Get-VMNetworkAdapter", VMName="ip"))[0]["IPAddresses"] == []
 
 
-def test_cluster_queries(hv: HyperVMachine, tmp_path, cluster: FailoverCluster) -> None:  # type: ignore[no-untyped-def]
+def test_cluster_queries(hv: HyperVMachine, tmp_path, cluster: FailoverCluster) -> None:
     HyperVHost("hv2", tmp_path / "hv2", cluster=cluster)
     assert run(hv, call("Get-Cluster"))[0]["Name"] == "hcicluster"
     assert [n["Name"] for n in run(hv, call("Get-ClusterNode"))] == ["hv1", "hv2"]
@@ -85,14 +90,24 @@ def test_cluster_role_with_delegation(hv: HyperVMachine) -> None:
     hv.delegated = True
     run(hv, call("New-VM", Name="ha", SwitchName="lab"))
     (group,) = run(hv, call("Add-ClusterVirtualMachineRole", VMName="ha"))
-    assert group["Name"] == "ha" and group["OwnerNode"] == "hv1" and group["GroupType"] == "VirtualMachine"
+    assert (
+        group["Name"] == "ha"
+        and group["OwnerNode"] == "hv1"
+        and group["GroupType"] == "VirtualMachine"
+    )
     assert [g["Name"] for g in run(hv, call("Get-ClusterGroup", "ha"))] == ["ha"]
-    run(hv, [call("Get-ClusterGroup", "ha"), call("Remove-ClusterGroup", Force=True, RemoveResources=True)])
+    run(
+        hv,
+        [
+            call("Get-ClusterGroup", "ha"),
+            call("Remove-ClusterGroup", Force=True, RemoveResources=True),
+        ],
+    )
     (err,) = errors_in(run(hv, call("Get-ClusterGroup", "ha")))
     assert err.category == "ObjectNotFound"
 
 
-def test_host_without_cluster(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_host_without_cluster(tmp_path) -> None:
     machine = HyperVMachine(HyperVHost("solo", tmp_path / "solo"))
     err = terminating(machine, call("Get-Cluster"))
     assert err.message.startswith("The cluster service is not running.")

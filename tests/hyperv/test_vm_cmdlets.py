@@ -11,7 +11,12 @@ from .conftest import GB, Hooks, call, errors_in, run, terminating
 
 
 def new_vm(hv: HyperVMachine, name: str, memory: int = 2 * GB, generation: int = 2) -> dict:  # type: ignore[type-arg]
-    out = run(hv, call("New-VM", Name=name, MemoryStartupBytes=memory, Generation=generation, SwitchName="lab"))
+    out = run(
+        hv,
+        call(
+            "New-VM", Name=name, MemoryStartupBytes=memory, Generation=generation, SwitchName="lab"
+        ),
+    )
     return dict(out[0])
 
 
@@ -83,14 +88,21 @@ def test_start_refused_for_lack_of_memory(hv: HyperVMachine, host: HyperVHost) -
     assert run(hv, call("Start-VM", "big2", Passthru=True))[0]["State"] == "Running"
 
 
-def test_hooks_receive_what_the_runtime_needs(hv: HyperVMachine, host: HyperVHost, hooks: Hooks) -> None:
+def test_hooks_receive_what_the_runtime_needs(
+    hv: HyperVMachine, host: HyperVHost, hooks: Hooks
+) -> None:
     new_vm(hv, "lnx")
     iso = host.fs.real("C:\\ClusterStorage\\Volume1\\lnx\\seed.iso")
     iso.parent.mkdir(parents=True)
     iso.write_bytes(b"CD001")
     run(
         hv,
-        call("Set-VMNetworkAdapter", VMName="lnx", StaticMacAddress="00-15-5D-0A-0B-0C", MacAddressSpoofing="On"),
+        call(
+            "Set-VMNetworkAdapter",
+            VMName="lnx",
+            StaticMacAddress="00-15-5D-0A-0B-0C",
+            MacAddressSpoofing="On",
+        ),
         call("Set-VMNetworkAdapterVlan", VMName="lnx", Access=True, VlanId=42),
         call("Add-VMDvdDrive", VMName="lnx", Path="C:\\ClusterStorage\\Volume1\\lnx\\seed.iso"),
         call("Set-VMFirmware", "lnx", SecureBootTemplate="MicrosoftUEFICertificateAuthority"),
@@ -115,7 +127,7 @@ def test_dynamic_mac_is_assigned_at_first_start(hv: HyperVMachine) -> None:
     assert mac.startswith("00155D") and len(mac) == 12
 
 
-def test_failing_hook_leaves_the_vm_off(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_failing_hook_leaves_the_vm_off(tmp_path) -> None:
     def broken(event: object) -> None:
         raise RuntimeError("no runtime")
 
@@ -140,7 +152,9 @@ def test_start_running_vm_and_remove_running_vm_are_invalid_state(hv: HyperVMach
 def test_processor_count_limited_by_logical_processors(hv: HyperVMachine) -> None:
     new_vm(hv, "p")
     (err,) = errors_in(run(hv, call("Set-VMProcessor", "p", Count=9)))
-    assert err.error_id.endswith("Commands.SetVMProcessor") and "8 logical processors" in err.message
+    assert (
+        err.error_id.endswith("Commands.SetVMProcessor") and "8 logical processors" in err.message
+    )
     run(hv, call("Set-VMProcessor", "p", Count=8))
     assert run(hv, call("Get-VM", "p"))[0]["ProcessorCount"] == 8
 
@@ -157,18 +171,30 @@ def test_differencing_vhd_and_hard_disk(hv: HyperVMachine, host: HyperVHost) -> 
     base.write_bytes(b"\0" * 4096)
     new_vm(hv, "v")
     child = "C:\\ClusterStorage\\Volume1\\v\\os.vhdx"
-    (vhd,) = run(hv, call("New-VHD", Path=child, ParentPath="C:\\ClusterStorage\\Volume1\\base.vhdx", Differencing=True))
+    (vhd,) = run(
+        hv,
+        call(
+            "New-VHD",
+            Path=child,
+            ParentPath="C:\\ClusterStorage\\Volume1\\base.vhdx",
+            Differencing=True,
+        ),
+    )
     assert vhd["VhdType"] == "Differencing" and vhd["ParentPath"].endswith("base.vhdx")
     assert host.fs.real(child).is_file()
     assert run(hv, call("Get-VHD", child))[0]["ParentPath"] == vhd["ParentPath"]
     run(hv, call("Add-VMHardDiskDrive", VMName="v", Path=child))
     assert host.vms[0].hard_disks[0].path == child
-    (err,) = errors_in(run(hv, call("New-VHD", Path="C:\\c.vhdx", ParentPath="C:\\nope.vhdx", Differencing=True)))
+    (err,) = errors_in(
+        run(hv, call("New-VHD", Path="C:\\c.vhdx", ParentPath="C:\\nope.vhdx", Differencing=True))
+    )
     assert "cannot find the file specified" in err.message
 
 
 def test_vhd_storage_capacity(hv: HyperVMachine) -> None:
-    (err,) = errors_in(run(hv, call("New-VHD", Path="C:\\big.vhdx", SizeBytes=101 * GB, Dynamic=True)))
+    (err,) = errors_in(
+        run(hv, call("New-VHD", Path="C:\\big.vhdx", SizeBytes=101 * GB, Dynamic=True))
+    )
     assert "There is not enough space on the disk." in err.message
 
 

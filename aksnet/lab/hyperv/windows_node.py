@@ -146,12 +146,15 @@ def new_firewall_rule(ctx: Context, b: Bound) -> list[Any]:
     name = str(b.get("Name") or b.get("DisplayName"))
     with node.lock:
         if name.lower() in node.firewall_rules:
-            raise ctx.fail(
-                "Windows System Error 183",
-                "Cannot create a file when that file already exists.",
-                "ResourceExists",
-                name,
-            )
+            # Non-terminating (a CIM error): helper.psm1 silences it with -ErrorAction.
+            return [
+                ctx.record(
+                    "Windows System Error 183",
+                    "Cannot create a file when that file already exists.",
+                    "ResourceExists",
+                    name,
+                )
+            ]
         rule = LabObject(
             "NetFirewallRule",
             Name=name,

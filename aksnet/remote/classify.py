@@ -44,6 +44,17 @@ class QuotaExceeded(ProtocolError):
     error_id = "QuotaExceeded"
 
 
+class NotResendable(Exception):
+    """Carries a classified error out of a retried operation when sending again is unsafe.
+
+    RetryPolicy retries every retryable RemoteError; wrapped in this, one passes through.
+    """
+
+    def __init__(self, error: RemoteError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 # Everything a transport call may raise that is about the transport, not about aksnet's code.
 TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
     OSError,  # socket errors, requests' RequestException and ssl errors are OSErrors

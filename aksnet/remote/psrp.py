@@ -28,7 +28,13 @@ from pypsrp.wsman import WSMan
 
 from aksnet.errors import ErrorRecord, InvalidInput, RemoteCommandFailed, RemoteError
 from aksnet.remote.base import Credential, Endpoint, PSValue, Statement, as_pipeline
-from aksnet.remote.classify import TRANSPORT_ERRORS, HostBusy, QuotaExceeded, classify
+from aksnet.remote.classify import (
+    TRANSPORT_ERRORS,
+    HostBusy,
+    NotResendable,
+    QuotaExceeded,
+    classify,
+)
 from aksnet.remote.psvalues import plain
 from aksnet.remote.retry import RetryPolicy
 
@@ -77,14 +83,13 @@ def check_security(endpoint: Endpoint, credential: Credential) -> None:
 
 
 def check_timeouts(
-    operation_timeout: float, read_timeout: float, connection_timeout: float
+    operation_timeout: float, read_timeout: float, connection_timeout: float | None = None
 ) -> None:
     """WSMan waits operation_timeout on the server, so the HTTP read must wait longer."""
-    for name, value in (
-        ("operation_timeout", operation_timeout),
-        ("read_timeout", read_timeout),
-        ("connection_timeout", connection_timeout),
-    ):
+    timeouts = {"operation_timeout": operation_timeout, "read_timeout": read_timeout}
+    if connection_timeout is not None:
+        timeouts["connection_timeout"] = connection_timeout
+    for name, value in timeouts.items():
         if value <= 0:
             raise InvalidInput(name, value, "must be a positive number of seconds")
     if read_timeout <= operation_timeout:
@@ -105,14 +110,6 @@ def encryption_mode(endpoint: Endpoint) -> str:
 def describe(statements: Sequence[Statement]) -> str:
     """The step as people read it, command names only: values may be secrets."""
     return "; ".join(" | ".join(c.name for c in as_pipeline(s).commands) for s in statements)
-
-
-class _DoNotRetry(Exception):
-    """Carries an error out of a retried operation that must not be resent."""
-
-    def __init__(self, error: RemoteError) -> None:
-        super().__init__(str(error))
-        self.error = error
 
 
 class PSRPSession:
@@ -219,7 +216,7 @@ class PSRPSession:
                     raise
                 log.debug("shell quota reached on %s: opening a new runspace pool", self.host)
                 self._drop_pool()
-            except _DoNotRetry as wrapped:
+            except NotResendable as wrapped:
                 self._drop_pool()
                 raise wrapped.error from None
         raise AssertionError("unreachable")
@@ -234,7 +231,7 @@ class PSRPSession:
             classified = self._classify(error)
             if isinstance(classified, HostBusy | QuotaExceeded):
                 raise classified from None  # refused before it ran: safe to send again
-            raise _DoNotRetry(classified) from None
+            raise NotResendable(classified) from None
         return ps
 
     def _result(self, ps: PowerShell, statements: Sequence[Statement]) -> list[PSValue]:

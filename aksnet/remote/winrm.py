@@ -32,7 +32,13 @@ from aksnet.errors import (
     RemoteError,
 )
 from aksnet.remote.base import Credential, Endpoint, PSValue, Statement, as_pipeline
-from aksnet.remote.classify import TRANSPORT_ERRORS, HostBusy, QuotaExceeded, classify
+from aksnet.remote.classify import (
+    TRANSPORT_ERRORS,
+    HostBusy,
+    NotResendable,
+    QuotaExceeded,
+    classify,
+)
 from aksnet.remote.psrp import (
     DEFAULT_RETRY,
     check_security,
@@ -102,7 +108,7 @@ class WinRMSession:
         read_timeout: int = 30,
     ) -> None:
         check_security(endpoint, credential)
-        check_timeouts(operation_timeout, read_timeout, read_timeout)
+        check_timeouts(operation_timeout, read_timeout)
         self.host = endpoint.host
         self._endpoint = endpoint
         self._credential = credential
@@ -210,7 +216,7 @@ class WinRMSession:
                     raise
                 log.debug("shell quota reached on %s: opening a new shell", self.host)
                 self._drop_shell()
-            except _NotResent as wrapped:
+            except NotResendable as wrapped:
                 self._drop_shell()
                 raise wrapped.error from None
         raise AssertionError("unreachable")
@@ -222,7 +228,7 @@ class WinRMSession:
             classified = self._classify(error)
             if isinstance(classified, HostBusy | QuotaExceeded):
                 raise classified from None  # refused before it ran: safe to send again
-            raise _NotResent(classified) from None
+            raise NotResendable(classified) from None
         return command_id
 
     def _answer(
@@ -254,14 +260,6 @@ class WinRMSession:
 
     def _classify(self, error: BaseException) -> RemoteError:
         return classify(error, self.host, secrets=[self._credential.password])
-
-
-class _NotResent(Exception):
-    """Carries an error out of a retried send that must not be sent again."""
-
-    def __init__(self, error: RemoteError) -> None:
-        super().__init__(str(error))
-        self.error = error
 
 
 def _record(error: dict[str, Any]) -> ErrorRecord:

@@ -151,3 +151,22 @@ def test_a_host_that_comes_back_is_used_again(make: Any, server: Any) -> None:
     finally:
         server.faults.set_down(False)
         session.close()
+
+
+@pytest.mark.parametrize("make", [make_psrp, make_winrm])
+def test_operation_timeout_while_waiting_for_output_is_polled_again(
+    make: Any, server: Any, machine: FakeMachine
+) -> None:
+    # pypsrp's poll_invoke and pywinrm's get_command_output re-poll on this fault themselves;
+    # the command is not sent again.
+    session = make(server.port, retry=NO_RETRY)
+    try:
+        session.invoke(Cmdlet.of("Write-Output", InputObject="warm-up"))
+        machine.received.clear()
+        server.stats.reset()
+        server.faults.fail_next(2, "wsman_fault", code=WSMAN_OPERATION_TIMEOUT, action="Receive")
+        assert session.invoke(ECHO) == ["ran"]
+        assert server.stats.by_action.get("Receive", 0) >= 3  # two faults, then the output
+    finally:
+        session.close()
+    assert len(machine.received) == 1

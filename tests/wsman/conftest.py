@@ -6,6 +6,7 @@ answers a few cmdlets whose behaviour the tests steer.
 
 from __future__ import annotations
 
+import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -79,6 +80,23 @@ class FakeMachine:
     def all_parameters(self) -> list[dict[str | None, Any]]:
         with self.lock:
             return [dict(c.parameters) for stmts, _ in self.calls for s in stmts for c in s]
+
+
+def _server_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name.startswith(("wsman-", "psrp-"))}
+
+
+def _ntlm_dirs() -> set[str]:
+    return {p.name for p in Path(tempfile.gettempdir()).glob("aksnet-wsman-ntlm-*")}
+
+
+@pytest.fixture(autouse=True)
+def no_leftovers() -> Iterator[None]:
+    """Every test leaves no server thread and no NTLM user file behind."""
+    threads, dirs = _server_threads(), _ntlm_dirs()
+    yield
+    assert _server_threads() - threads == set()
+    assert _ntlm_dirs() - dirs == set()
 
 
 @pytest.fixture

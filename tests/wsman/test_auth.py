@@ -131,11 +131,14 @@ def test_https_untrusted_without_ca(tls_server: WSManServer) -> None:
 
 def test_ntlm_user_file_is_private_and_removed(machine: FakeMachine) -> None:
     server = WSManServer(machine, users=USERS, auth="ntlm")
-    path = server._auth._ntlm_file.path  # type: ignore[union-attr]
-    assert os.stat(path).st_mode & 0o077 == 0
-    assert "NTLM_USER_FILE" not in os.environ or os.environ["NTLM_USER_FILE"] != str(path)
+    assert server._auth.ntlm_user_file is None  # nothing is written before start()
     server.start()
-    server.stop()
+    try:
+        path = server._auth.ntlm_user_file
+        assert path is not None and os.stat(path).st_mode & 0o077 == 0
+        assert os.environ.get("NTLM_USER_FILE") != str(path)  # set only during acceptor steps
+    finally:
+        server.stop()
     assert not path.exists()
 
 

@@ -107,7 +107,16 @@ class Authenticator:
             raise ValueError("users must name at least one user (user -> password)")
         self.mode = mode
         self._users = {u.lower(): (u, p) for u, p in users.items()}
-        self._ntlm_file = NtlmUserFile(users) if mode in ("ntlm", "any") else None
+        self._ntlm_file: NtlmUserFile | None = None  # written by open(), removed by close()
+
+    def open(self) -> None:
+        """Write the NTLM user file (when NTLM is offered); the server calls this on start."""
+        if self.mode in ("ntlm", "any") and self._ntlm_file is None:
+            self._ntlm_file = NtlmUserFile({u: p for u, p in self._users.values()})
+
+    @property
+    def ntlm_user_file(self) -> Path | None:
+        return self._ntlm_file.path if self._ntlm_file is not None else None
 
     def challenges(self) -> list[str]:
         """WWW-Authenticate values offered on a 401, in WinRM's order."""
@@ -128,7 +137,7 @@ class Authenticator:
         scheme, token = match.group(1).lower(), match.group(2)
         if scheme == "basic":
             return self._check_basic(token) if self.mode in ("basic", "any") else Verdict(False)
-        if self._ntlm_file is None:
+        if self.mode not in ("ntlm", "any") or self._ntlm_file is None:
             return Verdict(False)
         return self._step_ntlm(token, conn)
 
@@ -176,6 +185,7 @@ class Authenticator:
     def close(self) -> None:
         if self._ntlm_file is not None:
             self._ntlm_file.remove()
+            self._ntlm_file = None
 
 
 def unwrap(body: bytes, conn: ConnectionAuth) -> bytes:

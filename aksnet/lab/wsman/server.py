@@ -172,6 +172,7 @@ class WSManServer:
             if self._dispatcher is not None:
                 raise RuntimeError("WSManServer.start() called twice")
             self._stopping.clear()
+            self._auth.open()
             self._listen(self._requested_port)
             self._dispatcher = Dispatcher(self.machine, self.stats, self.url)
         log.debug("%s started", self.banner)

@@ -93,6 +93,7 @@ def _p(
         "aliases": list(aliases),
         "accepted_values": list(accepted),
         "switch": type_ == "System.Management.Automation.SwitchParameter",
+        "dynamic_provider": None,
         "sets": {
             s: {
                 "required": r,
@@ -161,6 +162,13 @@ def _add_content() -> dict[str, Any]:
             "Confirm": _p(SW, _all(sets), ("cf",)),
         },
     }
+
+
+def _filesystem_dynamic(entry: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """Mark parameters the docs call dynamic parameters of the FileSystem provider."""
+    for name in names:
+        entry["parameters"][name]["dynamic_provider"] = "FileSystem"
+    return entry
 
 
 def _get_filehash() -> dict[str, Any]:
@@ -302,7 +310,7 @@ def _new_hns_endpoint() -> dict[str, Any]:
 
 
 EXTRA = {
-    "Add-Content": _add_content,
+    "Add-Content": lambda: _filesystem_dynamic(_add_content(), ("Encoding", "Stream")),
     "Get-FileHash": _get_filehash,
     "Move-Item": _move_item,
     "Import-Module": _import_module,

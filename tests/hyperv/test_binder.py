@@ -95,6 +95,15 @@ def test_positional_arguments_bind_in_position_order() -> None:
     assert b.values["Value"] == ["text"]
 
 
+def test_positions_shared_by_two_parameters_follow_syntax_order() -> None:
+    # platyPS gives New-VHD -ParentPath and -SizeBytes position 1; SYNTAX puts ParentPath first.
+    c = contract("New-VHD")
+    b = bind(c, ((None, "C:\\c.vhdx"), (None, "C:\\p.vhdx"), ("Differencing", True)))
+    assert b.set_name == "Differencing" and b.values["ParentPath"] == "C:\\p.vhdx"
+    b = bind(c, ((None, "C:\\d.vhdx"), (None, 10 * GB), ("Dynamic", True)))
+    assert b.values["SizeBytes"] == 10 * GB
+
+
 def test_too_many_positional_arguments(hv: HyperVMachine) -> None:
     err = terminating(hv, call("Get-VMHost", "a", "b", "c"))
     assert err.message == "A positional parameter cannot be found that accepts argument 'c'."

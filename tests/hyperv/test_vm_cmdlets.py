@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from aksnet.lab.backend import PSError
@@ -230,3 +232,27 @@ def test_get_vm_host_reports_capacity(hv: HyperVMachine) -> None:
 def test_bad_input_to_a_vm_cmdlet_still_terminates(hv: HyperVMachine) -> None:
     err = terminating(hv, call("Start-VM"))
     assert err.error_id == "MissingMandatoryParameter,Microsoft.HyperV.PowerShell.Commands.StartVM"
+
+
+def test_concurrent_starts_never_overcommit_memory(tmp_path) -> None:
+    host = HyperVHost("busy", tmp_path / "busy", memory_bytes=8 * GB)
+    machine = HyperVMachine(host)
+    for i in range(12):
+        run(machine, call("New-VM", Name=f"vm{i}", MemoryStartupBytes=GB))
+    barrier = threading.Barrier(12)
+    results: dict[int, list[object]] = {}
+
+    def start(i: int) -> None:
+        barrier.wait()
+        results[i] = run(machine, call("Start-VM", f"vm{i}"))
+
+    threads = [threading.Thread(target=start, args=(i,)) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    refused = [i for i, r in results.items() if errors_in(r)]
+    assert len(refused) == 4
+    assert all(errors_in(results[i])[0].error_id.startswith("OutOfMemory,") for i in refused)
+    assert sum(1 for vm in host.vms if vm.state == "Running") == 8
+    assert host.memory_free() == 0

@@ -120,10 +120,15 @@ class _Binding:
                 raise errors.positional_not_found(self.source, value)
             self.bind(min(free, key=lambda t: (t[0], t[1]))[2], value)
 
-    def _rank(self, p: ParameterContract) -> int:
-        # Several parameters can claim one position in different sets: prefer the default set's.
-        default = self.contract.default_set
-        return 0 if default is not None and (default in p.sets or ALL_SETS in p.sets) else 1
+    def _rank(self, p: ParameterContract) -> tuple[int, int]:
+        """Tie-break for parameters claiming one position: the default set first, then the
+        SYNTAX order of the set."""
+        ranks = []
+        for s in self.sets:
+            order = self.contract.positional_order.get(s, ())
+            if p.name in order:
+                ranks.append((0 if s == self.contract.default_set else 1, order.index(p.name)))
+        return min(ranks, default=(2, 0))
 
     def pipeline(self, item: Any) -> str | None:
         """The parameter the input object bound to: the first ByValue match, else every

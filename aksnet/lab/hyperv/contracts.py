@@ -44,9 +44,6 @@ class ParameterContract:
     sets: dict[str, SetBinding] = field(default_factory=dict)
     common: bool = False
 
-    def in_set(self, set_name: str) -> bool:
-        return self.common or set_name in self.sets
-
 
 @dataclass(frozen=True)
 class CmdletContract:
@@ -57,6 +54,9 @@ class CmdletContract:
     module: str
     default_set: str | None
     set_names: tuple[str, ...]
+    # Per set, the positional parameters in SYNTAX order: it breaks ties between parameters that
+    # platyPS gives the same position (New-VHD -ParentPath/-SizeBytes in set Differencing).
+    positional_order: dict[str, tuple[str, ...]]
     parameters: dict[str, ParameterContract]
     source: dict[str, str]
 
@@ -103,6 +103,9 @@ def _cmdlet(name: str, raw: dict[str, Any], common: dict[str, Any]) -> CmdletCon
         module=raw["module"],
         default_set=raw["default_parameter_set"],
         set_names=tuple(raw["parameter_sets"]),
+        positional_order={
+            n: tuple(v["positional_order"]) for n, v in raw["parameter_sets"].items()
+        },
         parameters=params,
         source={k: raw[k] for k in ("repo", "commit", "doc_path")},
     )

@@ -62,15 +62,6 @@ def already_bound(source: str, name: str) -> PSError:
     )
 
 
-def missing_argument(source: str, name: str, type_name: str) -> PSError:
-    return binding_error(
-        source,
-        "MissingArgument",
-        f"Missing an argument for parameter '{name}'. Specify a parameter of type "
-        f"'{type_name}' and try again.",
-    )
-
-
 def null_not_allowed(source: str, name: str) -> PSError:
     return binding_error(
         source,
@@ -124,10 +115,19 @@ def boolean_only(source: str, name: str, value: object) -> PSError:
         source,
         "ParameterArgumentTransformationError",
         f"Cannot process argument transformation on parameter '{name}'. Cannot convert value "
-        f'"{type(value).__name__ if not isinstance(value, str) else "System.String"}" to type '
+        f'"{_dotnet_type(value)}" to type '
         '"System.Boolean". Boolean parameters accept only Boolean values and numbers, such as '
         "$True, $False, 1 or 0.",
     )
+
+
+def _dotnet_type(value: object) -> str:
+    """The .NET type name PowerShell shows for a deserialized value."""
+    if isinstance(value, list | tuple):
+        return "System.Object[]"
+    if isinstance(value, dict):
+        return "System.Collections.Hashtable"
+    return "System.String" if isinstance(value, str) else "System.Object"
 
 
 def input_not_bound(source: str, item: object) -> PSError:

@@ -36,13 +36,18 @@ def main(node_dir: Path) -> None:
 
 def _release_other_namespaces() -> None:
     # The copied mount table holds every other node's /run/netns bind mount; detaching it
-    # here keeps this node from holding the other nodes' network namespaces alive.
-    # (os.path.ismount misses it: /run/netns is a bind mount within the same file system.)
-    mount_points = [
-        line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()
-    ]
-    if "/run/netns" in mount_points:
-        _umount(["--recursive", "--lazy", "/run/netns"])
+    # here keeps this node from holding the other nodes' network namespaces alive. A lazy
+    # unmount detaches the whole subtree; /run/netns can be stacked when labs race to create it.
+    for _ in range(8):
+        if "/run/netns" not in _mount_points():
+            return
+        subprocess.run(["umount", "--lazy", "/run/netns"], check=False)
+    raise RuntimeError("/run/netns is still mounted in the node after 8 lazy unmounts")
+
+
+def _mount_points() -> list[str]:
+    # (os.path.ismount misses /run/netns: a bind mount within the same file system.)
+    return [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()]
 
 
 def _mount_private_dirs(node_dir: Path) -> None:
@@ -80,10 +85,6 @@ def sshd_config(address: str, pid_file: Path) -> str:
 
 def _mount(argv: list[str]) -> None:
     subprocess.run(["mount", *argv], check=True)
-
-
-def _umount(argv: list[str]) -> None:
-    subprocess.run(["umount", *argv], check=True)
 
 
 if __name__ == "__main__":

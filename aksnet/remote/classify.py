@@ -44,6 +44,13 @@ class QuotaExceeded(ProtocolError):
     error_id = "QuotaExceeded"
 
 
+class TLSFailure(HostUnreachable):
+    """The TLS handshake failed (certificate not trusted, name mismatch): not transient."""
+
+    error_id = "TLSFailure"
+    retryable = False
+
+
 class NotResendable(Exception):
     """Carries a classified error out of a retried operation when sending again is unsafe.
 
@@ -105,7 +112,7 @@ def _for_fault(host: str, code: int, detail: str) -> RemoteError:
 def _for_network(error: BaseException, host: str, detail: str) -> RemoteError:
     # Order matters: SSLError and ConnectTimeout are ConnectionErrors; ReadTimeout is a Timeout.
     if isinstance(error, req_exc.SSLError | url_exc.SSLError):
-        return HostUnreachable(host, f"TLS failure: {detail}")
+        return TLSFailure(host, f"TLS failure: {detail}")
     if isinstance(error, req_exc.ConnectTimeout | url_exc.ConnectTimeoutError):
         return HostUnreachable(host, detail)
     if isinstance(

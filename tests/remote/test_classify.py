@@ -20,6 +20,7 @@ from aksnet.remote.classify import (
     WSMAN_QUOTA_MAX_OPERATIONS,
     HostBusy,
     QuotaExceeded,
+    TLSFailure,
     classify,
 )
 
@@ -55,7 +56,7 @@ def _winrm_fault(code: int) -> winrm_exc.WSManFaultError:
         (req_exc.ConnectionError("refused"), HostUnreachable),
         (req_exc.ConnectTimeout("slow connect"), HostUnreachable),
         (req_exc.ReadTimeout("slow answer"), OperationTimedOut),
-        (req_exc.SSLError("certificate verify failed"), HostUnreachable),
+        (req_exc.SSLError("certificate verify failed"), TLSFailure),
         (ConnectionRefusedError(111, "Connection refused"), HostUnreachable),
         (TimeoutError("timed out"), OperationTimedOut),
         (psrp_exc.WinRMError("odd"), ProtocolError),
@@ -79,6 +80,8 @@ def test_unknown_wsman_fault_keeps_its_code() -> None:
 def test_authentication_failures_are_never_retryable() -> None:
     assert not classify(psrp_exc.AuthenticationError("no"), "hv1").retryable
     assert classify(req_exc.ConnectionError("refused"), "hv1").retryable
+    tls = classify(req_exc.SSLError("certificate verify failed"), "hv1")
+    assert isinstance(tls, HostUnreachable) and not tls.retryable
 
 
 def test_secrets_are_masked_in_the_message() -> None:

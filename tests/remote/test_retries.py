@@ -1,4 +1,4 @@
-"""PSRP: what is retried (only what is safe to resend), what is not, and how it is classified."""
+"""Both transports: what is retried (only what is safe to resend), what is not, classified."""
 
 from __future__ import annotations
 

@@ -64,7 +64,7 @@ def generate_host_key(algorithm: KeyAlgorithm = "ed25519", *, comment: str = "")
     elif algorithm == "rsa":
         private = rsa.generate_private_key(public_exponent=65537, key_size=_RSA_BITS)
     else:
-        raise InvalidInput("algorithm", algorithm, f"is not supported; use one of {ALGORITHMS}.")
+        raise InvalidInput("algorithm", algorithm, f"use one of {ALGORITHMS}.")
     private_text = private.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.OpenSSH,
@@ -104,7 +104,7 @@ def public_key_from_line(public_line: str) -> paramiko.PKey:
         return paramiko.PKey.from_type_string(key_type, blob)
     except (paramiko.SSHException, ValueError) as error:
         raise InvalidInput(
-            "public_key", public_line, f"is not a supported SSH public key ({error})."
+            "public_key", public_line, f"give a supported SSH public key ({error})."
         ) from error
 
 
@@ -119,11 +119,11 @@ def _blob_of_line(public_line: str) -> bytes:
         raise InvalidInput(
             "public_key",
             public_line,
-            "is not an OpenSSH public key line ('type base64 [comment]').",
+            "give an OpenSSH public key line ('type base64 [comment]').",
         )
     try:
         return base64.b64decode(parts[1], validate=True)
     except ValueError as error:
         raise InvalidInput(
-            "public_key", public_line, "has a key field that is not valid base64."
+            "public_key", public_line, "give a key field in valid base64."
         ) from error

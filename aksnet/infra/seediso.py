@@ -72,11 +72,9 @@ def render_seed_files(
 ) -> dict[str, bytes]:
     """The seed's files as bytes, keyed by their NoCloud names."""
     if not isinstance(meta_data, Mapping) or not meta_data.get("instance-id"):
-        raise InvalidInput(
-            "meta_data", meta_data, "must be a mapping with a non-empty 'instance-id'."
-        )
+        raise InvalidInput("meta_data", meta_data, "give a mapping with a non-empty 'instance-id'.")
     if not isinstance(user_data, Mapping):
-        raise InvalidInput("user_data", user_data, "must be a mapping (a cloud-config).")
+        raise InvalidInput("user_data", user_data, "give a mapping (a cloud-config).")
     files = {
         "meta-data": _yaml(meta_data).encode("utf-8"),
         "user-data": (CLOUD_CONFIG_HEADER + _yaml(user_data)).encode("utf-8"),
@@ -84,7 +82,7 @@ def render_seed_files(
     if network_config is not None:
         if not isinstance(network_config, Mapping) or network_config.get("version") != 2:
             raise InvalidInput(
-                "network_config", network_config, "must be a network-config v2 ('version: 2')."
+                "network_config", network_config, "give a network-config v2 mapping ('version: 2')."
             )
         files["network-config"] = _yaml(network_config).encode("utf-8")
     return files
@@ -98,16 +96,20 @@ def read_seed_iso(path: str | os.PathLike[str]) -> Seed:
     except FileNotFoundError as error:
         raise NotFound("seed ISO", os.fspath(path)) from error
     except pycdlib.pycdlibexception.PyCdlibException as error:
-        raise InvalidInput("path", os.fspath(path), f"is not an ISO image ({error}).") from error
+        raise InvalidInput(
+            "path", os.fspath(path), f"give the path of an ISO image ({error})."
+        ) from error
     try:
         texts = {name: _read_file(iso, name) for name in _FILES}
     finally:
         iso.close()
     user_text = texts["user-data"]
     if user_text is None or not user_text.startswith(CLOUD_CONFIG_HEADER.rstrip("\n")):
-        raise InvalidInput("path", os.fspath(path), "has no user-data starting '#cloud-config'.")
+        raise InvalidInput(
+            "path", os.fspath(path), "give a seed ISO whose user-data starts with '#cloud-config'."
+        )
     if texts["meta-data"] is None:
-        raise InvalidInput("path", os.fspath(path), "has no meta-data file.")
+        raise InvalidInput("path", os.fspath(path), "give a seed ISO that has a meta-data file.")
     network = texts["network-config"]
     return Seed(
         meta_data=_parse_mapping(texts["meta-data"]),
@@ -150,7 +152,7 @@ def _parse_mapping(text: str) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise InvalidInput("seed file", text[:80], "is not a YAML mapping.")
+        raise InvalidInput("seed file", text[:80], "each seed file must be a YAML mapping.")
     return value
 
 

@@ -143,7 +143,9 @@ class KnownHosts:
 def _check_host(host: str, port: int) -> None:
     if not isinstance(host, str) or not host or _FORBIDDEN_IN_HOST & set(host):
         raise InvalidInput(
-            "host", host, "is not a host name or address (no spaces, commas, brackets, wildcards)."
+            "host",
+            host,
+            "give a host name or address without spaces, commas, brackets or wildcards.",
         )
     if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
-        raise InvalidInput("port", port, "is not a TCP port number (1-65535).")
+        raise InvalidInput("port", port, "use a TCP port number from 1 to 65535.")

@@ -21,14 +21,12 @@ from aksnet.errors import InvalidInput
 def quote_argv(argv: Sequence[str]) -> str:
     """Quote argv into one POSIX shell line that runs exactly argv (no ``exec`` prefix)."""
     if isinstance(argv, (str, bytes)) or not argv:
-        raise InvalidInput("argv", argv, "is not allowed: give a non-empty list of strings.")
+        raise InvalidInput("argv", argv, "give a non-empty list of strings.")
     for index, word in enumerate(argv):
         if not isinstance(word, str):
-            raise InvalidInput(f"argv[{index}]", word, "is not a string: argv takes strings only.")
+            raise InvalidInput(f"argv[{index}]", word, "argv takes strings only.")
         if "\x00" in word:
-            raise InvalidInput(
-                f"argv[{index}]", word, "contains a NUL byte, which no shell argument can carry."
-            )
+            raise InvalidInput(f"argv[{index}]", word, "no shell argument can carry a NUL byte.")
     return shlex.join(argv)
 
 

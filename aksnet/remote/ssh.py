@@ -133,7 +133,7 @@ class SSHSession:
         """Write data to remote_path atomically: temporary file, sha256 verified, chmod, rename."""
         _check_remote_path(remote_path)
         if not isinstance(mode, int) or not 0 <= mode <= 0o7777:
-            raise InvalidInput("mode", mode, "is not a file mode (0 to 0o7777).")
+            raise InvalidInput("mode", mode, "use a file mode from 0 to 0o7777.")
         directory, name = posixpath.split(remote_path)
         temp = posixpath.join(directory, f".{name}.aksnet-{secrets.token_hex(6)}.tmp")
         log.debug("%s: put %s bytes to %s", self.host, len(data), remote_path)
@@ -406,15 +406,20 @@ def _load_private_key(private_key: paramiko.PKey | str | os.PathLike[str]) -> pa
         raise InvalidInput(
             "private_key",
             os.fspath(private_key),
-            f"cannot be loaded as an unencrypted SSH private key ({type(error).__name__}).",
+            "give a paramiko key or the path of an unencrypted SSH private key "
+            f"(loading failed: {type(error).__name__}).",
         ) from error
 
 
 def _check_remote_path(remote_path: str) -> None:
     if not isinstance(remote_path, str) or not remote_path or "\x00" in remote_path:
-        raise InvalidInput("remote_path", remote_path, "is not a file path.")
+        raise InvalidInput(
+            "remote_path", remote_path, "give a non-empty file path without NUL bytes."
+        )
     if remote_path.endswith("/"):
-        raise InvalidInput("remote_path", remote_path, "names a directory, not a file.")
+        raise InvalidInput(
+            "remote_path", remote_path, "give the path of a file, not of a directory."
+        )
 
 
 def _remove_quietly(sftp: paramiko.SFTPClient, path: str) -> None:

@@ -185,7 +185,7 @@ def test_reading_a_missing_or_foreign_file(tmp_path: Path) -> None:
         read_seed_iso(tmp_path / "absent.iso")
     junk = tmp_path / "junk.iso"
     junk.write_bytes(b"\0" * 40000)
-    with pytest.raises(InvalidInput, match="not an ISO"):
+    with pytest.raises(InvalidInput, match="path of an ISO image"):
         read_seed_iso(junk)
 
 

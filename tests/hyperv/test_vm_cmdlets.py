@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from aksnet.lab.backend import PSError
-from aksnet.lab.hyperv import HyperVHost, HyperVMachine
+from aksnet.lab.backend import EmulatedMachine, PSError
+from aksnet.lab.hyperv import HyperVHost, HyperVMachine, WindowsNode
 
 from .conftest import GB, Hooks, call, errors_in, run, terminating
 
@@ -256,3 +256,31 @@ def test_concurrent_starts_never_overcommit_memory(tmp_path) -> None:
     assert all(errors_in(results[i])[0].error_id.startswith("OutOfMemory,") for i in refused)
     assert sum(1 for vm in host.vms if vm.state == "Running") == 8
     assert host.memory_free() == 0
+
+
+def test_one_vm_failing_does_not_stop_the_others(hv: HyperVMachine) -> None:
+    new_vm(hv, "on", memory=GB)
+    new_vm(hv, "off", memory=GB)
+    run(hv, call("Start-VM", "on"))
+    result = run(hv, call("Set-VMProcessor", ["on", "off"], Count=2))
+    (err,) = errors_in(result)
+    assert err.error_id == "InvalidState,Microsoft.HyperV.PowerShell.Commands.SetVMProcessor"
+    counts = {v["Name"]: v["ProcessorCount"] for v in run(hv, call("Get-VM"))}
+    assert counts == {"on": 1, "off": 2}
+    (err,) = errors_in(run(hv, call("Set-VMMemory", "on", StartupBytes=2 * GB)))
+    assert err.error_id.endswith("SetVMMemory") and err.message.startswith(
+        "Failed to modify device 'Memory'."
+    )
+
+
+def test_import_module_on_a_host(hv: HyperVMachine) -> None:
+    assert run(hv, call("Import-Module", "Hyper-V")) == []
+    err = terminating(hv, call("Import-Module", "NoSuchModule"))
+    assert (
+        err.error_id == "Modules_ModuleNotFound,Microsoft.PowerShell.Commands.ImportModuleCommand"
+    )
+
+
+def test_machines_satisfy_the_backend_protocol(host: HyperVHost, tmp_path) -> None:
+    machines: list[EmulatedMachine] = [HyperVMachine(host), WindowsNode("w", tmp_path / "w")]
+    assert [m.name for m in machines] == ["hv1", "w"]

@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aksnet.lab.hyperv.binder import Bound
 from aksnet.lab.hyperv.host import LabFailure
 from aksnet.lab.hyperv.objects import LabObject
 from aksnet.lab.hyperv.select import host_of, select_vms
-from aksnet.lab.hyperv.vm import DEFAULT_MEMORY
+from aksnet.lab.hyperv.vm import DEFAULT_MEMORY, VirtualMachine
 
 if TYPE_CHECKING:
     from aksnet.lab.hyperv.machine import Context, MachineBase
+
+
+def _for_each(
+    ctx: Context, vms: list[VirtualMachine], out: list[Any], action: Callable[[VirtualMachine], Any]
+) -> list[Any]:
+    """Run action per VM; a failure is that VM's error record and the next VM still runs."""
+    for vm in vms:
+        try:
+            result = action(vm)
+        except LabFailure as f:
+            out.append(ctx.record(f.error_id, f.message, f.category, f.target))
+            continue
+        if result is not None:
+            out.append(result)
+    return out
 
 
 def get_vm(ctx: Context, b: Bound) -> list[Any]:
@@ -46,20 +62,14 @@ def new_vm(ctx: Context, b: Bound) -> list[Any]:
 def _each_vm(ctx: Context, b: Bound, action: str) -> list[Any]:
     host = host_of(ctx)
     vms, out = select_vms(ctx, b, "Name")
-    for vm in vms:
-        try:
-            if action == "start":
-                host.start_vm(vm)
-            elif action == "stop":
-                host.stop_vm(vm)
-            else:
-                host.remove_vm(vm)
-        except LabFailure as f:
-            out.append(ctx.record(f.error_id, f.message, f.category, f.target))
-            continue
-        if b.has("Passthru") or b.has("PassThru"):
-            out.append(vm.vm_object(host.name))
-    return out
+    change = {"start": host.start_vm, "stop": host.stop_vm, "remove": host.remove_vm}[action]
+    passthru = b.has("Passthru") or b.has("PassThru")
+
+    def one(vm: VirtualMachine) -> Any:
+        change(vm)
+        return vm.vm_object(host.name) if passthru else None
+
+    return _for_each(ctx, vms, out, one)
 
 
 def start_vm(ctx: Context, b: Bound) -> list[Any]:
@@ -77,34 +87,33 @@ def remove_vm(ctx: Context, b: Bound) -> list[Any]:
 def set_vm(ctx: Context, b: Bound) -> list[Any]:
     host = host_of(ctx)
     vms, out = select_vms(ctx, b, "Name")
-    for vm in vms:
+
+    def one(vm: VirtualMachine) -> Any:
         with host.lock:
             if b.has("ProcessorCount"):
                 host.set_processor_count(vm, int(b.get("ProcessorCount")))
             if b.has("MemoryStartupBytes"):
                 vm.memory_startup = int(b.get("MemoryStartupBytes"))
-            if b.has("DynamicMemory"):
-                vm.dynamic_memory = True
-            if b.has("StaticMemory"):
-                vm.dynamic_memory = False
-        if b.has("Passthru"):
-            out.append(vm.vm_object(host.name))
-    return out
+            if b.has("DynamicMemory") or b.has("StaticMemory"):
+                vm.dynamic_memory = b.has("DynamicMemory")
+        return vm.vm_object(host.name) if b.has("Passthru") else None
+
+    return _for_each(ctx, vms, out, one)
 
 
 def set_vm_processor(ctx: Context, b: Bound) -> list[Any]:
     host = host_of(ctx)
     vms, out = select_vms(ctx, b)
-    for vm in vms:
-        if b.has("Count"):
-            host.set_processor_count(vm, int(b.get("Count")))
-    return out
+    if not b.has("Count"):
+        return out
+    return _for_each(ctx, vms, out, lambda vm: host.set_processor_count(vm, int(b.get("Count"))))
 
 
 def set_vm_memory(ctx: Context, b: Bound) -> list[Any]:
     host = host_of(ctx)
     vms, out = select_vms(ctx, b)
-    for vm in vms:
+
+    def one(vm: VirtualMachine) -> None:
         with host.lock:
             if b.has("StartupBytes"):
                 if vm.state != "Off" and not vm.dynamic_memory:
@@ -119,7 +128,8 @@ def set_vm_memory(ctx: Context, b: Bound) -> list[Any]:
                 vm.memory_startup = int(b.get("StartupBytes"))
             if b.has("DynamicMemoryEnabled"):
                 vm.dynamic_memory = bool(b.get("DynamicMemoryEnabled"))
-    return out
+
+    return _for_each(ctx, vms, out, one)
 
 
 def get_vm_host(ctx: Context, b: Bound) -> list[Any]:
@@ -176,21 +186,23 @@ def _vhd_object(path: str, size: int, kind: str, parent: str | None, host: str) 
 def add_hard_disk(ctx: Context, b: Bound) -> list[Any]:
     host = host_of(ctx)
     vms, out = select_vms(ctx, b)
-    for vm in vms:
+
+    def one(vm: VirtualMachine) -> Any:
         disk = host.add_hard_disk(vm, str(b.get("Path")))
-        if b.has("Passthru"):
-            out.append(vm.disk_object(disk, host.name))
-    return out
+        return vm.disk_object(disk, host.name) if b.has("Passthru") else None
+
+    return _for_each(ctx, vms, out, one)
 
 
 def add_dvd(ctx: Context, b: Bound) -> list[Any]:
     host = host_of(ctx)
     vms, out = select_vms(ctx, b)
-    for vm in vms:
+
+    def one(vm: VirtualMachine) -> Any:
         drive = host.add_dvd(vm, b.get("Path"))
-        if b.has("Passthru"):
-            out.append(vm.dvd_object(drive, host.name))
-    return out
+        return vm.dvd_object(drive, host.name) if b.has("Passthru") else None
+
+    return _for_each(ctx, vms, out, one)
 
 
 def set_dvd(ctx: Context, b: Bound) -> list[Any]:

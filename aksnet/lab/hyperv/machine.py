@@ -58,6 +58,9 @@ class MachineBase:
         self.fs = fs
         self.contracts = default_contracts()
         self.handlers: dict[str, Handler] = {}
+        # Import-Module by name works for these; script modules load from files that exist.
+        self.built_in_modules: frozenset[str] = frozenset()
+        self.imported_modules: set[str] = set()
 
     def register(self, command: str, handler: Handler) -> None:
         if command.lower() not in self.contracts:
@@ -163,9 +166,16 @@ class HyperVMachine(MachineBase):
         super().__init__(host.name, host.fs)
         self.host = host
         self.delegated = delegated
-        from aksnet.lab.hyperv import cmdlets_cluster, cmdlets_files, cmdlets_net, cmdlets_vm
+        self.built_in_modules = frozenset({"hyper-v", "failoverclusters", "netsecurity"})
+        from aksnet.lab.hyperv import (
+            cmdlets_cluster,
+            cmdlets_files,
+            cmdlets_modules,
+            cmdlets_net,
+            cmdlets_vm,
+        )
 
-        for module in (cmdlets_vm, cmdlets_net, cmdlets_cluster, cmdlets_files):
+        for module in (cmdlets_vm, cmdlets_net, cmdlets_cluster, cmdlets_files, cmdlets_modules):
             module.register(self)
 
     @property

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aksnet.lab.hyperv import cmdlets_files
+from aksnet.lab.hyperv import cmdlets_files, cmdlets_modules
 from aksnet.lab.hyperv.binder import Bound
 from aksnet.lab.hyperv.filesystem import WindowsFileSystem
 from aksnet.lab.hyperv.hns import HnsEndpoint, HnsNetwork, network_from_parameters
@@ -21,8 +21,6 @@ from aksnet.lab.hyperv.objects import LabObject
 
 DEFAULT_SERVICES = ("kubelet", "kube-proxy", "flanneld", "CalicoNode", "CalicoFelix", "containerd")
 HNS_FUNCTIONS = ("new-hnsnetwork", "new-hnsendpoint")
-# Modules a Windows Server node has installed, importable by name.
-BUILT_IN_MODULES = {"hostnetworkingservice", "netsecurity", "nettcpip", "netadapter"}
 
 
 @dataclass
@@ -65,10 +63,13 @@ class WindowsNode(MachineBase):
         self.firewall_rules: dict[str, dict[str, Any]] = {}
         self.networks: list[HnsNetwork] = []
         self.endpoints: list[HnsEndpoint] = []
-        self.imported_modules: set[str] = set()
+        self.built_in_modules = frozenset(
+            {"hostnetworkingservice", "netsecurity", "nettcpip", "netadapter"}
+        )
         self.adapters = ["Ethernet"]
         self.boot_count = 1
         cmdlets_files.register(self)
+        cmdlets_modules.register(self)
         for command, handler in _HANDLERS.items():
             self.register(command, handler)
 
@@ -197,25 +198,6 @@ def get_firewall_rule(ctx: Context, b: Bound) -> list[Any]:
     return out
 
 
-def import_module(ctx: Context, b: Bound) -> list[Any]:
-    node = _node(ctx)
-    for name in _names(b.get("Name")):
-        is_path = "\\" in name or "/" in name or name.lower().endswith((".psm1", ".psd1"))
-        known = name.lower() in BUILT_IN_MODULES
-        if not (known or (is_path and node.fs.real(name).is_file())):
-            raise ctx.fail(
-                "Modules_ModuleNotFound",
-                f"The specified module '{name}' was not loaded because no valid module file was "
-                "found in any module directory.",
-                "ResourceUnavailable",
-                name,
-            )
-        module = Path(name.replace("\\", "/")).stem.lower()
-        with node.lock:
-            node.imported_modules.add(module)
-    return []
-
-
 def new_hns_network(ctx: Context, b: Bound) -> list[Any]:
     node = _node(ctx)
     network = network_from_parameters(b.values)
@@ -335,7 +317,6 @@ _HANDLERS = {
     "Restart-Service": _set_status,
     "New-NetFirewallRule": new_firewall_rule,
     "Get-NetFirewallRule": get_firewall_rule,
-    "Import-Module": import_module,
     "New-HnsNetwork": new_hns_network,
     "Get-HnsNetwork": get_hns_network,
     "Remove-HnsNetwork": remove_hns_network,

@@ -38,7 +38,15 @@ def _addresses(bridge: str) -> str:
     ).stdout
 
 
+def _machine_network() -> tuple[str, str, str]:
+    """What the lab must never change: forwarding, the nftables rules, eth0's addresses."""
+    forwarding = Path("/proc/sys/net/ipv4/ip_forward").read_text()
+    rules = subprocess.run(["nft", "list", "ruleset"], capture_output=True, text=True).stdout
+    return forwarding, rules, _addresses("eth0")
+
+
 def test_two_labs_take_different_slots_and_down_removes_the_bridge(lab_dir: Path) -> None:
+    machine = _machine_network()
     first = LabNetwork(lab_dir, "akt", slots=TEST_SLOTS).up()
     second = LabNetwork(lab_dir, "akt", slots=TEST_SLOTS).up()
     try:
@@ -48,6 +56,7 @@ def test_two_labs_take_different_slots_and_down_removes_the_bridge(lab_dir: Path
             assert net.subnet.subnet_of(ipaddress.IPv4Network("198.19.0.0/16"))
             assert f"inet {net.gateway}/24 " in _addresses(net.bridge)
         assert set(state.read(lab_dir)["bridges"]) == {first.bridge, second.bridge}
+        assert _machine_network() == machine
     finally:
         bridges = [first.bridge, second.bridge]
         before = footprint(lab_dir, bridges)

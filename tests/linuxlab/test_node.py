@@ -36,7 +36,7 @@ def test_node_has_the_seed_identity_and_passwordless_sudo(lab: Lab) -> None:
 def test_node_refuses_a_client_that_pins_another_host_key(lab: Lab) -> None:
     vm = lab.vm(2)
     lab.runtime.start(vm.spec)
-    with pytest.raises(paramiko.SSHException):
+    with pytest.raises(paramiko.BadHostKeyException):
         ssh(vm, host_key=new_keypair())
 
 

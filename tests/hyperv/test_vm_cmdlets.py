@@ -47,6 +47,7 @@ def test_get_vm_missing_is_non_terminating(hv: HyperVMachine) -> None:
     (err,) = errors_in(result)
     assert err.message == 'Hyper-V was unable to find a virtual machine with name "missing".'
     assert err.error_id == "InvalidParameter,Microsoft.HyperV.PowerShell.Commands.GetVM"
+    assert err.category == "InvalidArgument" and err.target == "missing"
     assert not err.terminating
 
 
@@ -144,6 +145,9 @@ def test_start_running_vm_and_remove_running_vm_are_invalid_state(hv: HyperVMach
     new_vm(hv, "r")
     run(hv, call("Start-VM", "r"))
     (err,) = errors_in(run(hv, call("Start-VM", "r")))
+    assert err.message == (
+        "The operation cannot be performed while the virtual machine is in its current state."
+    )
     assert err.error_id == "InvalidState,Microsoft.HyperV.PowerShell.Commands.StartVM"
     (err,) = errors_in(run(hv, call("Remove-VM", "r", Force=True)))
     assert err.error_id == "InvalidState,Microsoft.HyperV.PowerShell.Commands.RemoveVM"

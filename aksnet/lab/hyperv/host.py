@@ -224,16 +224,7 @@ class HyperVHost:
                 raise invalid_state(vm, "start")
             free = self.memory_free()
             if vm.memory_startup > free:
-                raise LabFailure(
-                    "OutOfMemory",
-                    f"'{vm.name}' failed to start.\nNot enough memory in the system to start the "
-                    f"virtual machine {vm.name}.\n'{vm.name}' failed to start. (Virtual machine ID "
-                    f"{vm.vm_id.upper()})\nNot enough memory in the system to start the virtual "
-                    f"machine {vm.name} with ram size {vm.memory_startup // (1024 * 1024)} "
-                    f"megabytes. (Virtual machine ID {vm.vm_id.upper()})",
-                    "ResourceUnavailable",
-                    vm.name,
-                )
+                raise out_of_memory(vm)
             for a in vm.adapters:
                 if a.dynamic_mac and a.mac_address == "000000000000":
                     a.mac_address = "00155D" + "".join(
@@ -421,11 +412,30 @@ def vm_not_found(name: str) -> LabFailure:
     )
 
 
+def out_of_memory(vm: VirtualMachine) -> LabFailure:
+    """Start-VM's text when the host lacks memory (as Hyper-V on Windows Server reports it)."""
+    vm_id = vm.vm_id.upper()
+    no_memory = "Not enough memory resources are available to complete this operation. (0x8007000E)"
+    return LabFailure(
+        "OutOfMemory",
+        f"'{vm.name}' failed to start.\n"
+        f"Not enough memory in the system to start the virtual machine {vm.name}.\n"
+        f"Could not initialize memory: {no_memory}.\n"
+        f"'{vm.name}' failed to start. (Virtual machine ID {vm_id})\n"
+        f"Not enough memory in the system to start the virtual machine {vm.name} with ram size "
+        f"{vm.memory_startup // (1024 * 1024)} megabytes. (Virtual machine ID {vm_id})\n"
+        f"'{vm.name}' could not initialize memory: {no_memory}. (Virtual machine ID {vm_id})",
+        "ResourceUnavailable",
+        vm.name,
+    )
+
+
 def invalid_state(vm: VirtualMachine, action: str) -> LabFailure:
+    """A change the VM's power state forbids (the action is kept for the lab's log only)."""
+    log.debug("VM %s: cannot %s in state %s", vm.name, action, vm.state)
     return LabFailure(
         "InvalidState",
-        f"'{vm.name}' failed to {action}. The operation cannot be performed while the object is "
-        "in its current state.",
+        "The operation cannot be performed while the virtual machine is in its current state.",
         "InvalidOperation",
         vm.name,
     )

@@ -6,7 +6,6 @@ answers a few cmdlets whose behaviour the tests steer.
 
 from __future__ import annotations
 
-import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -18,6 +17,7 @@ from pypsrp.wsman import WSMan
 
 from aksnet.lab.backend import CommandCall, PSError
 from aksnet.lab.wsman import WSManServer
+from aksnet.lab.wsman.auth import live_user_files
 
 USER, PASSWORD = "labadmin", "s3cret-P@ss"
 USERS = {USER: PASSWORD}
@@ -86,17 +86,13 @@ def _server_threads() -> set[threading.Thread]:
     return {t for t in threading.enumerate() if t.name.startswith(("wsman-", "psrp-"))}
 
 
-def _ntlm_dirs() -> set[str]:
-    return {p.name for p in Path(tempfile.gettempdir()).glob("aksnet-wsman-ntlm-*")}
-
-
 @pytest.fixture(autouse=True)
 def no_leftovers() -> Iterator[None]:
     """Every test leaves no server thread and no NTLM user file behind."""
-    threads, dirs = _server_threads(), _ntlm_dirs()
+    threads, files = _server_threads(), live_user_files()
     yield
     assert _server_threads() - threads == set()
-    assert _ntlm_dirs() - dirs == set()
+    assert live_user_files() - files == set()
 
 
 @pytest.fixture

@@ -197,3 +197,11 @@ def test_stop_wakes_a_long_polling_receive(machine: FakeMachine) -> None:
     client.join(30)
     assert not client.is_alive()
     assert set(threading.enumerate()) - threads_before == set()
+
+
+def test_config_reports_max_envelope_size(basic_server: WSManServer) -> None:
+    with basic_wsman(basic_server) as wsman:
+        wsman.update_max_payload_size()
+        assert wsman.max_envelope_size == 500 * 1024
+        with RunspacePool(wsman) as pool:
+            assert len(get_item(pool)) == 1

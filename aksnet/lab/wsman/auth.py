@@ -36,6 +36,7 @@ BOUNDARY = "Encrypted Boundary"
 ENCRYPTED_CONTENT_TYPE = f'multipart/encrypted;protocol="{SPNEGO_ENCRYPTED}";boundary="{BOUNDARY}"'
 _NTLM_ENV = "NTLM_USER_FILE"
 _ntlm_env_lock = threading.Lock()
+_live_user_files: set[Path] = set()  # guarded by _ntlm_env_lock
 _TOKEN = re.compile(r"^(Negotiate|NTLM|Basic)\s+(\S+)\s*$", re.IGNORECASE)
 
 
@@ -62,6 +63,8 @@ class NtlmUserFile:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             for user, password in users.items():
                 handle.write(f":{user}:{password}\n")
+        with _ntlm_env_lock:
+            _live_user_files.add(self.path)
 
     @contextmanager
     def active(self) -> Iterator[None]:
@@ -79,6 +82,14 @@ class NtlmUserFile:
 
     def remove(self) -> None:
         shutil.rmtree(self._dir, ignore_errors=True)
+        with _ntlm_env_lock:
+            _live_user_files.discard(self.path)
+
+
+def live_user_files() -> set[Path]:
+    """NTLM user files of this process not yet removed (servers started and not stopped)."""
+    with _ntlm_env_lock:
+        return set(_live_user_files)
 
 
 class ConnectionAuth:

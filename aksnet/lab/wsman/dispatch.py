@@ -19,6 +19,7 @@ from aksnet.lab.wsman.winrs import CmdShell
 PSRP_CREATION = "{http://schemas.microsoft.com/powershell}creationXml"
 DONE = NS["rsp"] + "/CommandState/Done"
 RUNNING = NS["rsp"] + "/CommandState/Running"
+SERVER_MAX_ENVELOPE = 500 * 1024  # WinRM's default MaxEnvelopeSizekb
 ENVELOPE_OVERHEAD = 4096  # room for the SOAP around the base64 streams of a ReceiveResponse
 
 
@@ -46,15 +47,17 @@ def _b64(text: str | None) -> bytes:
 class Dispatcher:
     """Answers one parsed request; thread-safe (each shell has its own lock)."""
 
-    def __init__(self, machine: EmulatedMachine, stats: ServerStats, address: str) -> None:
+    def __init__(self, machine: EmulatedMachine, stats: ServerStats, address: str = "") -> None:
         self.machine = machine
         self.stats = stats
-        self.address = address
+        self.address = address  # the listener's URL, echoed in ResourceCreated
         self.shells = ShellRegistry()
 
     def answer(self, req: Request) -> Answer:
         if req.action == TRANSFER_ACTION + "Create":
             return self._create(req)
+        if req.action == TRANSFER_ACTION + "Get" and req.resource_uri.endswith("/config"):
+            return self._config(req)
         shell = self.shells.get(req.shell_id)
         if shell is None:
             return Answer(fault_code=faults.SHELL_NOT_FOUND, fault_detail=req.shell_id)
@@ -97,6 +100,12 @@ class Dispatcher:
         ET.SubElement(selectors, q("wsman:Selector"), Name="ShellId").text = shell_id
         info = self._shell_info(shell, spec)
         return Answer(envelope(TRANSFER_ACTION + "CreateResponse", req.message_id, [created, info]))
+
+    def _config(self, req: Request) -> Answer:
+        """winrm/config, which pypsrp's update_max_payload_size reads."""
+        config = ET.Element(q("cfg:Config"))
+        ET.SubElement(config, q("cfg:MaxEnvelopeSizekb")).text = str(SERVER_MAX_ENVELOPE // 1024)
+        return Answer(envelope(TRANSFER_ACTION + "GetResponse", req.message_id, [config]))
 
     def _round_trip(self) -> None:
         self.stats.count_round_trip()
@@ -173,6 +182,8 @@ class Dispatcher:
             (desired.get("CommandId") or "").upper() or None if desired is not None else None
         )
         result = shell.receive(command_id, req.operation_timeout)
+        if result is None and shell.closed:  # deleted (or the server stopped) while waiting
+            return Answer(fault_code=faults.SHELL_NOT_FOUND, fault_detail=shell.id)
         if result is None:
             return Answer(fault_code=faults.OPERATION_TIMEOUT)
         response = ET.Element(q("rsp:ReceiveResponse"))

@@ -21,7 +21,8 @@ from typing import Any
 
 from aksnet.lab.backend import EmulatedMachine
 from aksnet.lab.wsman import auth, faults, soap, tls
-from aksnet.lab.wsman.dispatch import Answer, Dispatcher
+from aksnet.lab.wsman import auth as auth_module  # the parameter `auth` shadows the module
+from aksnet.lab.wsman.dispatch import SERVER_MAX_ENVELOPE, Answer, Dispatcher
 from aksnet.lab.wsman.faults import FaultPlan
 from aksnet.lab.wsman.stats import ServerStats
 
@@ -134,7 +135,7 @@ class WSManServer:
         self.machine = machine
         self.host = host
         self._requested_port = port
-        self._auth = _make_authenticator(users, auth)
+        self._auth = auth_module.Authenticator(users, auth)
         self.auth_mode = auth
         self.tls_files = tls.generate(Path(tls_dir), host) if tls_dir is not None else None
         self.tls_context: ssl.SSLContext | None = (
@@ -173,8 +174,11 @@ class WSManServer:
                 raise RuntimeError("WSManServer.start() called twice")
             self._stopping.clear()
             self._auth.open()
+            self._dispatcher = Dispatcher(
+                self.machine, self.stats
+            )  # ready before the first request
             self._listen(self._requested_port)
-            self._dispatcher = Dispatcher(self.machine, self.stats, self.url)
+            self._dispatcher.address = self.url
         log.debug("%s started", self.banner)
         return self
 
@@ -310,7 +314,7 @@ class WSManServer:
         return Answer(fault_code=injected.code)
 
     def _dispatch(self, req: soap.Request, size: int) -> Answer:
-        if size > req.max_envelope_size:
+        if size > min(req.max_envelope_size, SERVER_MAX_ENVELOPE):
             return Answer(fault_code=faults.ENVELOPE_TOO_LARGE)
         dispatcher = self._dispatcher
         if dispatcher is None:
@@ -326,7 +330,3 @@ class WSManServer:
         self.stats.count_fault(answer.fault_code)
         subcode, message = faults.fault_text(answer.fault_code, answer.fault_detail)
         return 500, soap.fault_envelope(req.message_id, answer.fault_code, message, subcode)
-
-
-def _make_authenticator(users: Mapping[str, str], mode: str) -> auth.Authenticator:
-    return auth.Authenticator(users, mode)

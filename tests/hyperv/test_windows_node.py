@@ -33,6 +33,10 @@ def test_services(node: WindowsNode) -> None:
     assert svc["Status"] == "Stopped" and svc["Lab"] is True
     assert run(node, [call("Get-Service", "kubelet"), call("Start-Service")]) == []
     assert run(node, call("Get-Service", "kubelet"))[0]["Status"] == "Running"
+    # A positional name binds to -Name, not to -InputObject <ServiceController[]> at position 0.
+    assert run(node, call("Start-Service", "flanneld")) == []
+    statuses = {s["Name"]: s["Status"] for s in run(node, call("Get-Service"))}
+    assert statuses["flanneld"] == "Running" and statuses["containerd"] == "Stopped"
     (restarted,) = run(node, call("Restart-Service", Name="kube-proxy", PassThru=True))
     assert restarted["Status"] == "Running"
     (err,) = errors_in(run(node, call("Get-Service", "nosuch")))

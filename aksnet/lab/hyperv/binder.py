@@ -118,7 +118,12 @@ class _Binding:
             ]
             if not free:
                 raise errors.positional_not_found(self.source, value)
-            self.bind(min(free, key=lambda t: (t[0], t[1]))[2], value)
+            position = min(t[0] for t in free)
+            here = sorted((t for t in free if t[0] == position), key=lambda t: t[1])
+            # Like PowerShell, skip a parameter at this position whose type cannot take the value
+            # (Start-Service kubelet: not -InputObject <ServiceController[]>, but -Name).
+            fitting = [t for t in here if _accepts(t[2], value)] or here
+            self.bind(fitting[0][2], value)
 
     def _rank(self, p: ParameterContract) -> tuple[int, int]:
         """Tie-break for parameters claiming one position: the default set first, then the
@@ -170,6 +175,20 @@ class _Binding:
 
     def _missing(self, set_name: str) -> list[str]:
         return [n for n in self.contract.mandatory(set_name) if n not in self.values]
+
+
+_SCALAR_TYPES = {
+    "String", "Object", "PSObject", "Guid", "Version", "Uri", "Boolean", "Byte",
+    "Int16", "Int32", "Int64", "UInt16", "UInt32", "UInt64", "StringCollection",
+}  # fmt: skip
+
+
+def _accepts(p: ParameterContract, value: Any) -> bool:
+    """Whether a positional value can be converted to the parameter's type at all."""
+    if isinstance(value, dict) or p.accepted_values:
+        return True
+    base = p.type[:-2] if p.type.endswith("[]") else p.type
+    return base.rsplit(".", 1)[-1] in _SCALAR_TYPES
 
 
 def _lab_type(item: Any) -> str | None:

@@ -79,7 +79,6 @@ def _named(a: NetworkAdapter, wanted: Any) -> bool:
 def get_adapter(ctx: Context, b: Bound) -> list[Any]:
     host = host_of(ctx)
     if b.set_name == "All":
-        b.values.pop("All")
         return [vm.adapter_object(a, host.name) for vm in host.vms for a in vm.adapters]
     pairs, out = _adapters(ctx, b, "Name")
     return [vm.adapter_object(a, host.name) for vm, a in pairs] + out

@@ -26,10 +26,16 @@ def test_new_vm_returns_the_real_property_names(hv: HyperVMachine) -> None:
     vm = new_vm(hv, "cp1")
     assert vm["Name"] == "cp1" and vm["State"] == "Off" and vm["Generation"] == 2
     assert vm["MemoryStartup"] == 2 * GB and vm["ProcessorCount"] == 1
-    assert vm["Path"] == "C:\\ProgramData\\Microsoft\\Windows\\Hyper-V\\cp1"
+    assert vm["Path"] == "C:\\ProgramData\\Microsoft\\Windows\\Hyper-V"
     assert vm["Lab"] is True
     adapter = vm["NetworkAdapters"][0]
     assert adapter["SwitchName"] == "lab" and adapter["VMName"] == "cp1"
+
+
+def test_new_vm_path_gets_a_folder_named_after_the_vm(hv: HyperVMachine, host: HyperVHost) -> None:
+    (vm,) = run(hv, call("New-VM", Name="w", Path="C:\\ClusterStorage\\Volume1\\vms"))
+    assert vm["Path"] == "C:\\ClusterStorage\\Volume1\\vms\\w"
+    assert host.fs.real(vm["Path"]).is_dir()
 
 
 def test_new_vm_with_unknown_switch(hv: HyperVMachine) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aksnet.lab.hyperv.binder import Bound
-from aksnet.lab.hyperv.host import LabFailure
+from aksnet.lab.hyperv.host import DEFAULT_VM_PATH, LabFailure
 from aksnet.lab.hyperv.objects import LabObject
 from aksnet.lab.hyperv.select import host_of, select_vms
 from aksnet.lab.hyperv.vm import DEFAULT_MEMORY, VirtualMachine
@@ -145,7 +145,7 @@ def get_vm_host(ctx: Context, b: Bound) -> list[Any]:
             StorageCapacity=host.storage_bytes,
             StorageUsed=host.storage_used(),
             VirtualHardDiskPath="C:\\ClusterStorage\\Volume1",
-            VirtualMachinePath="C:\\ProgramData\\Microsoft\\Windows\\Hyper-V",
+            VirtualMachinePath=DEFAULT_VM_PATH,
         )
     ]
 

@@ -20,6 +20,7 @@ from aksnet.lab.hyperv.vm import DvdDrive, HardDiskDrive, NetworkAdapter, Virtua
 
 log = logging.getLogger(__name__)
 GB = 1024**3
+DEFAULT_VM_PATH = "C:\\ProgramData\\Microsoft\\Windows\\Hyper-V"
 
 
 class LabFailure(Exception):
@@ -133,9 +134,7 @@ class HyperVHost:
         self.vhds: dict[str, Vhd] = {}
         self._mac_rng = random.Random(name)  # stable MACs per host name
         self.fs.real("C:\\ClusterStorage\\Volume1").mkdir(parents=True, exist_ok=True)
-        self.fs.real("C:\\ProgramData\\Microsoft\\Windows\\Hyper-V").mkdir(
-            parents=True, exist_ok=True
-        )
+        self.fs.real(DEFAULT_VM_PATH).mkdir(parents=True, exist_ok=True)
 
     # capacity ------------------------------------------------------------------------------
     def memory_free(self) -> int:
@@ -189,9 +188,11 @@ class HyperVHost:
         with self.lock:
             if switch_name is not None:
                 switch_name = self.require_switch(switch_name).name
-            vm_path = self.fs.normalize(path or "C:\\ProgramData\\Microsoft\\Windows\\Hyper-V")
-            self.fs.real(vm_path + "\\" + name).mkdir(parents=True, exist_ok=True)
-            vm = VirtualMachine(name=name, generation=generation, path=vm_path + "\\" + name)
+            # With -Path Hyper-V makes a folder named after the VM; without, the VM lives in the
+            # host's default folder itself.
+            vm_path = self.fs.normalize(path) + "\\" + name if path else DEFAULT_VM_PATH
+            self.fs.real(vm_path).mkdir(parents=True, exist_ok=True)
+            vm = VirtualMachine(name=name, generation=generation, path=vm_path)
             vm.memory_startup = memory
             vm.adapters.append(NetworkAdapter("Network Adapter", switch_name))
             if generation == 1:  # Hyper-V gives a generation 1 VM a DVD drive on IDE 1:0

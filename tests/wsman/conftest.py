@@ -83,7 +83,7 @@ class FakeMachine:
 
 
 def _server_threads() -> set[threading.Thread]:
-    return {t for t in threading.enumerate() if t.name.startswith(("wsman-", "psrp-"))}
+    return {t for t in threading.enumerate() if t.name.startswith(("wsman-", "psrp-", "winrs-"))}
 
 
 @pytest.fixture(autouse=True)

@@ -15,6 +15,8 @@ from pypsrp.powershell import PowerShell, RunspacePool
 
 from aksnet.lab.wsman import FaultPlan, WSManServer
 from aksnet.lab.wsman.faults import ENVELOPE_TOO_LARGE, OPERATION_TIMEOUT, SHELL_NOT_FOUND
+from aksnet.remote.base import Cmdlet
+from aksnet.remote.render import render_script
 from tests.wsman.conftest import PASSWORD, USER, USERS, FakeMachine, basic_wsman
 
 
@@ -205,3 +207,23 @@ def test_config_reports_max_envelope_size(basic_server: WSManServer) -> None:
         assert wsman.max_envelope_size == 500 * 1024
         with RunspacePool(wsman) as pool:
             assert len(get_item(pool)) == 1
+
+
+def test_pywinrm_retries_receive_timeouts(basic_server: WSManServer, machine: FakeMachine) -> None:
+    session = winrm.Session(
+        basic_server.url,
+        auth=(USER, PASSWORD),
+        transport="basic",
+        operation_timeout_sec=1,
+        read_timeout_sec=5,
+    )
+    script = render_script([Cmdlet.of("Block")])
+    results: list[winrm.Response] = []
+    worker = threading.Thread(target=lambda: results.append(session.run_ps(script)))
+    worker.start()
+    wait_for(lambda: basic_server.stats.faults.get(OPERATION_TIMEOUT, 0) >= 2)
+    machine.release.set()
+    worker.join(20)
+    assert not worker.is_alive()
+    assert results[0].status_code == 0
+    assert results[0].std_out == b'{"output":["released"]}\r\n'

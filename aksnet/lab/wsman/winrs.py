@@ -13,6 +13,7 @@ import base64
 import binascii
 import json
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -98,15 +99,29 @@ class CmdShell(ShellBase):
         super().__init__(shell_id, resource_uri, chunk_budget)
         self.machine = machine
         self._on_command = on_command
+        self.workers: list[threading.Thread] = []
 
     def run(self, command_id: str, command: str, arguments: list[str]) -> None:
-        """Run one command line; the machine is called without holding the shell's lock."""
+        """Start one command line; like WinRS, Command returns while it runs."""
         self._on_command()
         line = " ".join([command, *arguments]).strip()
-        stdout, stderr, code = self._answer(line)
+        worker = threading.Thread(
+            target=self._run, args=(command_id, line), name=f"winrs-{command_id}", daemon=True
+        )
+        with self.cond:
+            self.workers = [w for w in self.workers if w.is_alive()]
+            self.workers.append(worker)
+        worker.start()
+
+    def _run(self, command_id: str, line: str) -> None:
+        stdout, stderr, code = self._answer(line)  # no lock held: the machine may be slow
         with self.cond:
             self.queue(command_id, self._split("stdout", stdout) + self._split("stderr", stderr))
             self.finish(command_id, code)
+
+    def join(self) -> None:
+        for worker in list(self.workers):
+            worker.join()
 
     def _split(self, stream: str, data: bytes) -> list[tuple[str, bytes]]:
         step = max(self.chunk_budget // 2, 1024)

@@ -3,13 +3,15 @@ errors, hostile strings, large output."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
 from pypsrp.complex_objects import GenericComplexObject, PSInvocationState
 from pypsrp.powershell import PowerShell, RunspacePool
 
-from tests.wsman.conftest import FakeMachine
+from aksnet.lab.wsman import WSManServer
+from tests.wsman.conftest import FakeMachine, basic_wsman
 
 HOSTILE = [
     "it's",
@@ -160,3 +162,30 @@ def test_stop_signal_stops_running_pipeline(
     ps = PowerShell(pool)
     ps.add_cmdlet("Get-Item")
     assert len(ps.invoke()) == 1  # the pool goes on serving
+
+
+def test_concurrent_pools_keep_their_own_state(basic_server: WSManServer) -> None:
+    results: dict[int, list[str]] = {}
+    errors: list[BaseException] = []
+
+    def client(n: int) -> None:
+        try:
+            with basic_wsman(basic_server) as wsman, RunspacePool(wsman) as pool:
+                names = []
+                for i in range(5):
+                    ps = PowerShell(pool)
+                    ps.add_cmdlet("Get-Item").add_parameter("Name", f"c{n}-{i}")
+                    params = ps.invoke()[0].extended_properties["Parameters"]
+                    names.append(params.extended_properties["Name"])
+                results[n] = names
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert results == {n: [f"c{n}-{i}" for i in range(5)] for n in range(4)}
+    assert basic_server.stats.by_action["Create"] == 4

@@ -24,6 +24,7 @@ from typing import Any
 from psrpcore.types import ErrorCategory
 from pypsrp.complex_objects import ErrorRecord as PSRPErrorRecord
 from pypsrp.powershell import PowerShell, RunspacePool
+from pypsrp.serializer import TaggedValue
 from pypsrp.wsman import WSMan
 
 from aksnet.errors import ErrorRecord, InvalidInput, RemoteCommandFailed, RemoteError
@@ -259,8 +260,24 @@ def _build(ps: PowerShell, statements: Sequence[Statement]) -> PowerShell:
         for cmdlet in as_pipeline(statement).commands:
             ps.add_cmdlet(cmdlet.name)
             for name, value in cmdlet.parameters:
-                ps.add_parameter(name, value)
+                ps.add_parameter(name, _typed(value))
     return ps
+
+
+_INT32 = range(-(2**31), 2**31)
+_INT64 = range(-(2**63), 2**63)
+
+
+def _typed(value: Any) -> Any:
+    """Tag integers that do not fit Int32: pypsrp sends every int as <I32>, so 8 GiB of
+    MemoryStartupBytes would otherwise be refused (or overflow) on the host."""
+    if isinstance(value, bool) or not isinstance(value, int | list | tuple):
+        return value
+    if isinstance(value, list | tuple):
+        return [_typed(v) for v in value]
+    if value in _INT32:
+        return value
+    return TaggedValue("I64" if value in _INT64 else "U64", value)
 
 
 def _input_stream(values: Sequence[PSValue]) -> Iterator[list[PSValue]] | None:

@@ -66,6 +66,15 @@ def test_hostile_strings_arrive_literally(
     assert machine.values("InputObject") == [hostile]
 
 
+@pytest.mark.parametrize("value", [2**31, 8 * 1024**3, -(2**40), 2**63 + 5, 7])
+def test_integers_of_every_size_arrive_intact(
+    session: PowerShellSession, machine: FakeMachine, value: int
+) -> None:
+    """8 GiB of MemoryStartupBytes must reach the host as that number (an Int64 over PSRP)."""
+    assert session.invoke(Cmdlet.of("Write-Output", InputObject=value)) == [value]
+    assert machine.values("InputObject")[-1] == value
+
+
 def test_complex_objects_become_dicts(session: PowerShellSession, machine: FakeMachine) -> None:
     machine.files["C:\\x.txt"] = b"abc"
     [item] = session.invoke(Cmdlet.of("Get-Item", LiteralPath="C:\\x.txt"))

@@ -1,0 +1,211 @@
+"""The embedded lab: emulated Hyper-V hosts behind real WSMan endpoints, and Linux VMs that become
+network namespaces running a real sshd.
+
+What is real: HTTP(S), WS-Management, WinRS and PSRP (pypsrp and pywinrm talk to the lab
+unchanged), TLS with a generated CA, the Linux bridge and namespaces, OpenSSH. What is emulated:
+Hyper-V, failover clustering, Windows and HNS (behind the real cmdlet contracts and error texts).
+Every object the emulation returns carries ``Lab = True``; the banner says the same.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from aksnet.errors import AksNetError, InvalidInput
+from aksnet.infra.seediso import read_seed_iso
+from aksnet.lab.hyperv import FailoverCluster, HyperVHost, HyperVMachine, VMEvent
+from aksnet.lab.linux.network import LabNetwork
+from aksnet.lab.linux.node import LinuxVmRuntime, LinuxVmSpec
+from aksnet.lab.wsman import WSManServer
+
+log = logging.getLogger(__name__)
+
+BANNER = (
+    "aksnet LAB: an emulated Azure Stack HCI. Hyper-V, failover clustering, Windows and HNS are "
+    "emulated; WSMan/PSRP, TLS, Linux networking and OpenSSH are real. Not a production host."
+)
+STATUS_FILE = "lab.json"
+CREDENTIALS_FILE = "credentials.json"
+GB = 1024**3
+
+
+@dataclass(frozen=True)
+class LabSpec:
+    """The shape of the emulated fabric."""
+
+    hosts: int = 2
+    failover_cluster: bool = True
+    host_memory_gb: int = 64
+    host_processors: int = 16
+    host_storage_gb: int = 1024
+    switch_name: str = "LabSwitch"
+    username: str = "labadmin"
+
+    def check(self) -> None:
+        if not 1 <= self.hosts <= 8:  # AksHci supports at most 8 physical servers per cluster
+            raise InvalidInput("hosts", self.hosts, "it must be from 1 to 8.")
+
+
+class LabError(AksNetError):
+    error_id = "LabError"
+
+
+class Lab:
+    """One lab in one directory. start() brings everything up; stop() takes all of it down."""
+
+    def __init__(
+        self,
+        lab_dir: Path | str,
+        spec: LabSpec | None = None,
+        *,
+        prefix: str = "ak",
+        slots: range = range(256),
+    ) -> None:
+        """slots: which /24s of 198.18.0.0/15 the lab may take (see LabNetwork); tests use
+        198.19.0.0/16 (slots 256-511) so that they never meet a lab someone runs."""
+        self.lab_dir = Path(lab_dir).resolve()
+        self.spec = spec or LabSpec()
+        self.spec.check()
+        self.network = LabNetwork(self.lab_dir, prefix, slots=slots)
+        self.runtime: LinuxVmRuntime | None = None
+        self.hosts: dict[str, HyperVHost] = {}
+        self.servers: dict[str, WSManServer] = {}
+        self._password = ""
+        self._lock = threading.Lock()
+
+    def start(self) -> Lab:
+        self.lab_dir.mkdir(parents=True, exist_ok=True)
+        self._password = secrets.token_urlsafe(18)
+        _write_private(
+            self.lab_dir / CREDENTIALS_FILE,
+            {"username": self.spec.username, "password": self._password},
+        )
+        try:
+            self.network.up()
+            self.runtime = LinuxVmRuntime(self.lab_dir, self.network)
+            cluster = FailoverCluster("hcicluster") if self.spec.failover_cluster else None
+            for index in range(1, self.spec.hosts + 1):
+                self._start_host(f"hci{index}", cluster)
+        except BaseException:
+            self.stop()
+            raise
+        self.write_status("running")
+        log.info("%s", BANNER)
+        return self
+
+    def _start_host(self, name: str, cluster: FailoverCluster | None) -> None:
+        host = HyperVHost(
+            name,
+            self.lab_dir / "hosts" / name,
+            memory_bytes=self.spec.host_memory_gb * GB,
+            logical_processors=self.spec.host_processors,
+            storage_bytes=self.spec.host_storage_gb * GB,
+            on_vm_start=self._vm_started,
+            on_vm_stop=self._vm_stopped,
+            cluster=cluster,
+        )
+        # The external switch the VMs use; in the lab it is the lab bridge.
+        host.new_switch(self.spec.switch_name, "External", self.network.bridge)
+        server = WSManServer(
+            HyperVMachine(host),
+            users={self.spec.username: self._password},
+            auth="any",
+            tls_dir=self.lab_dir / "tls" / name,
+        )
+        self.hosts[name] = host
+        self.servers[name] = server.start()
+
+    def stop(self) -> None:
+        """Stop every endpoint and node and remove the bridge; safe to call more than once."""
+        for server in self.servers.values():
+            server.stop()
+        self.servers.clear()
+        if self.runtime is not None:
+            self.runtime.stop_all()
+        self.network.down()
+        self.write_status("stopped")
+
+    def _vm_started(self, event: VMEvent) -> None:
+        seed = _seed_iso(event)
+        if seed is None:
+            return  # no NoCloud seed: a Windows VM, or one without its seed yet
+        if not event.adapters:
+            raise LabError(f"VM '{event.name}' has a seed but no network adapter")
+        assert self.runtime is not None
+        mac = event.adapters[0].mac_address
+        with self._lock:
+            self.runtime.start(LinuxVmSpec(event.name, mac, seed))
+            address = str(self.runtime.address_of(event.name))
+        self.hosts[event.host].set_guest_ips(event.name, mac, [address])
+
+    def _vm_stopped(self, event: VMEvent) -> None:
+        if self.runtime is not None and event.name in self.runtime.running():
+            with self._lock:
+                self.runtime.stop(event.name)
+
+    def credentials(self) -> tuple[str, str]:
+        return self.spec.username, self._password
+
+    def endpoints(self) -> dict[str, dict[str, Any]]:
+        return {
+            name: {
+                "address": server.host,
+                "port": server.port,
+                "url": server.url,
+                "ca_path": str(server.ca_path) if server.ca_path else None,
+            }
+            for name, server in self.servers.items()
+        }
+
+    def status(self, state: str) -> dict[str, Any]:
+        return {
+            "lab": True,
+            "banner": BANNER,
+            "state": state,
+            "pid": os.getpid(),
+            "lab_dir": str(self.lab_dir),
+            "spec": asdict(self.spec),
+            "bridge": self.network.bridge if state == "running" else None,
+            "subnet": str(self.network.subnet) if state == "running" else None,
+            "gateway": str(self.network.gateway) if state == "running" else None,
+            "hosts": self.endpoints(),
+            "linux_nodes": self.runtime.running() if self.runtime else [],
+            "credentials_file": str(self.lab_dir / CREDENTIALS_FILE),
+        }
+
+    def write_status(self, state: str) -> None:
+        if self.lab_dir.is_dir():
+            _write_private(self.lab_dir / STATUS_FILE, self.status(state))
+
+    def __enter__(self) -> Lab:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _seed_iso(event: VMEvent) -> Path | None:
+    """The VM's NoCloud seed among its DVD ISOs, if it has one."""
+    for path in event.iso_paths:
+        try:
+            read_seed_iso(path)
+        except AksNetError:
+            continue
+        return Path(path)
+    return None
+
+
+def _write_private(path: Path, data: dict[str, Any]) -> None:
+    """Write JSON atomically, readable by the owner only (the credentials live beside it)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump(data, out, indent=2)
+    os.replace(tmp, path)

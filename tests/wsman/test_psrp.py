@@ -132,7 +132,7 @@ def test_unparsable_script_gets_parser_error(pool: RunspacePool) -> None:
     assert "At line:1" in str(err)
 
 
-def test_large_output_across_many_objects(basic_server: object, pool: RunspacePool) -> None:
+def test_large_output_across_many_objects(pool: RunspacePool) -> None:
     ps = PowerShell(pool)
     ps.add_cmdlet("Emit").add_parameter("Count", 500).add_parameter("Size", 10_000)
     out = ps.invoke()
@@ -150,9 +150,7 @@ def test_pool_is_alive_and_reused(pool: RunspacePool, machine: FakeMachine) -> N
     assert [p["N"] for p in machine.all_parameters()] == [0, 1, 2]
 
 
-def test_stop_signal_stops_running_pipeline(
-    basic_server: object, pool: RunspacePool, machine: FakeMachine
-) -> None:
+def test_stop_signal_stops_running_pipeline(pool: RunspacePool, machine: FakeMachine) -> None:
     ps = PowerShell(pool)
     ps.add_cmdlet("Block")
     ps.begin_invoke()
@@ -189,3 +187,15 @@ def test_concurrent_pools_keep_their_own_state(basic_server: WSManServer) -> Non
     assert errors == []
     assert results == {n: [f"c{n}-{i}" for i in range(5)] for n in range(4)}
     assert basic_server.stats.by_action["Create"] == 4
+
+
+def test_large_parameter_spans_several_fragments(
+    basic_server: WSManServer, pool: RunspacePool, machine: FakeMachine
+) -> None:
+    blob = "y" * 400_000  # more than one envelope: pypsrp sends the rest with Send
+    ps = PowerShell(pool)
+    ps.add_cmdlet("Get-Item").add_parameter("Blob", blob)
+    ps.invoke()
+    assert machine.all_parameters()[-1]["Blob"] == blob
+    assert basic_server.stats.by_action["Send"] >= 1
+    assert basic_server.stats.faults == {}  # every envelope fitted MaxEnvelopeSize

@@ -10,6 +10,7 @@ import json
 import re
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from aksnet import api
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     _network_commands(groups, common)
     _cluster_commands(groups, common)
     _plugin_commands(groups, common)
+    _lab_commands(groups, common)
     vmsize = groups.add_parser("vmsize", parents=[common], help="Get-AksHciVmSize")
     vmsize.set_defaults(handler=_vm_sizes, render=_render_rows(["VmSize", "CPU", "MemoryGB"]))
     return parser
@@ -218,7 +220,55 @@ def _vm_sizes(args: argparse.Namespace) -> list[dict[str, Any]]:
     return [{"VmSize": s.name, "CPU": s.cpu, "MemoryGB": s.memory_gb} for s in VM_SIZES]
 
 
+def _lab_commands(groups: Any, common: argparse.ArgumentParser) -> None:
+    lab = groups.add_parser("lab", help="the embedded lab: an emulated Azure Stack HCI")
+    verbs = lab.add_subparsers(title="verbs", metavar="VERB")
+    lab_dir = argparse.ArgumentParser(add_help=False)
+    lab_dir.add_argument("--lab-dir", help="default: $AKSNET_LAB_DIR, else $AKSNET_HOME/lab")
+    up = verbs.add_parser("up", parents=[common, lab_dir], help="start the lab in the background")
+    up.add_argument("--hosts", type=int, default=2, help="emulated Hyper-V hosts (1-8)")
+    up.add_argument("--standalone", action="store_true", help="hosts without a failover cluster")
+    up.set_defaults(handler=_lab_up, render=_render_lab)
+    status = verbs.add_parser("status", parents=[common, lab_dir], help="what the lab runs")
+    status.set_defaults(handler=_lab_status, render=_render_lab)
+    down = verbs.add_parser("down", parents=[common, lab_dir], help="stop it and remove all")
+    down.set_defaults(handler=_lab_down, render=print_kv)
+
+
+def _lab_dir(args: argparse.Namespace) -> Path:
+    from aksnet.lab import daemon
+
+    return Path(args.lab_dir) if args.lab_dir else daemon.default_lab_dir()
+
+
+def _lab_up(args: argparse.Namespace) -> dict[str, Any]:
+    from aksnet.lab import daemon
+
+    return daemon.up(_lab_dir(args), hosts=args.hosts, failover_cluster=not args.standalone)
+
+
+def _lab_status(args: argparse.Namespace) -> dict[str, Any]:
+    from aksnet.lab import daemon
+
+    return daemon.status(_lab_dir(args))
+
+
+def _lab_down(args: argparse.Namespace) -> dict[str, Any]:
+    from aksnet.lab import daemon
+
+    return daemon.down(_lab_dir(args))
+
+
 # Human output
+
+
+def _render_lab(status: dict[str, Any]) -> None:
+    print(status["banner"])
+    print_kv({k: status[k] for k in ("state", "pid", "lab_dir", "bridge", "subnet", "gateway")})
+    hosts = [{"Host": name, **endpoint} for name, endpoint in status["hosts"].items()]
+    print_table(hosts, ["Host", "url", "answering", "ca_path"])
+    print(f"Linux nodes: {', '.join(status['linux_nodes']) or 'none'}")
+    print(f"Credentials: {status['credentials_file']} (owner-only)")
 
 
 def _render_rows(columns: list[str]) -> Callable[[list[dict[str, Any]]], None]:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job on the embedded lab. Today: a static network setting for the lab and the plan of
-# `New-AksHciCluster -name c1 -primaryNetworkPlugin flannel` with 2 Linux workers (issue 2); the
-# lab and cluster creation join this script as they land (issues 3 and 4).
+# The main job on the embedded lab. Today: the lab comes up (two emulated Hyper-V hosts behind real
+# WSMan/PSRP endpoints, a lab bridge), a static network setting for the lab's subnet, and the plan
+# of `New-AksHciCluster -name c1 -primaryNetworkPlugin flannel`; cluster creation joins this script
+# with issue 4. The lab is taken down at the end unless KEEP_LAB=1.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -9,6 +10,12 @@ bash scripts/bootstrap.sh
 export PATH="$root/.venv/bin:$PATH"
 export AKSNET_HOME="${AKSNET_HOME:-$root/lab-home}"
 mkdir -p "$AKSNET_HOME"
+
+if [[ "${KEEP_LAB:-0}" != 1 ]]; then
+    trap 'aksnet lab down >/dev/null' EXIT
+fi
+aksnet lab up
+echo
 
 if ! aksnet network get --name labnet >/dev/null 2>&1; then
     aksnet network new --name labnet --vswitch-name LabSwitch \

@@ -20,7 +20,7 @@ from typing import Any
 
 from aksnet.errors import AksNetError, InvalidInput
 from aksnet.infra.seediso import read_seed_iso
-from aksnet.lab.hyperv import FailoverCluster, HyperVHost, HyperVMachine, VMEvent
+from aksnet.lab.hyperv import FailoverCluster, HyperVHost, HyperVMachine, VMEvent, WindowsNode
 from aksnet.lab.linux.network import LabNetwork
 from aksnet.lab.linux.node import LinuxVmRuntime, LinuxVmSpec
 from aksnet.lab.wsman import WSManServer
@@ -77,6 +77,7 @@ class Lab:
         self.runtime: LinuxVmRuntime | None = None
         self.hosts: dict[str, HyperVHost] = {}
         self.servers: dict[str, WSManServer] = {}
+        self.windows_nodes: dict[str, WindowsNode] = {}
         self._password = ""
         self._lock = threading.Lock()
 
@@ -121,6 +122,29 @@ class Lab:
         )
         self.hosts[name] = host
         self.servers[name] = server.start()
+
+    def add_windows_node(self, name: str, ip_address: str, mac_address: str) -> dict[str, Any]:
+        """Serve an emulated Windows node (HNS, services, firewall) over WSMan on 127.0.0.1.
+
+        Issue 4 connects this to Windows VMs the hosts start; until then tests and users add
+        nodes by hand. Returns the node's endpoint, as `endpoints()` lists it.
+        """
+        node = WindowsNode(
+            name, self.lab_dir / "windows" / name, ip_address=ip_address, mac_address=mac_address
+        )
+        server = WSManServer(
+            node,
+            users={self.spec.username: self._password},
+            auth="any",
+            tls_dir=self.lab_dir / "tls" / name,
+        )
+        with self._lock:
+            if name in self.servers:
+                raise InvalidInput("name", name, "a lab machine of that name exists already.")
+            self.servers[name] = server.start()
+            self.windows_nodes[name] = node
+        self.write_status("running")
+        return self.endpoints()[name]
 
     def stop(self) -> None:
         """Stop every endpoint and node and remove the bridge; safe to call more than once."""
@@ -177,6 +201,7 @@ class Lab:
             "gateway": str(self.network.gateway) if state == "running" else None,
             "hosts": self.endpoints(),
             "linux_nodes": self.runtime.running() if self.runtime else [],
+            "windows_nodes": sorted(self.windows_nodes),
             "credentials_file": str(self.lab_dir / CREDENTIALS_FILE),
         }
 

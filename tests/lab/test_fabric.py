@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from aksnet.errors import RemoteCommandFailed
 from aksnet.lab.fabric import BANNER, Lab, LabSpec
 from aksnet.lab.linux import sweep
 from aksnet.remote.base import Cmdlet
@@ -71,6 +72,21 @@ def test_a_linux_vm_started_on_a_host_becomes_a_node_reachable_over_pinned_ssh(
             assert probe.connect_ex((linux.address, 22)) != 0
     finally:
         session.close()
+
+
+def test_windows_nodes_are_emulated_psrp_endpoints_that_keep_hns_state(lab: Lab) -> None:
+    endpoint = lab.add_windows_node("c1win1", "198.19.9.30", "00-15-5D-00-01-30")
+    session = vms.psrp_session(endpoint, *lab.credentials())
+    try:
+        assert session.invoke(Cmdlet.of("Get-HnsNetwork")) == []
+        (service,) = session.invoke(Cmdlet.of("Get-Service", Name="kubelet"))
+        assert service["Lab"] is True
+        # The inbox module has no New-HnsNetwork (windows-linux-networking.md §1.9).
+        with pytest.raises(RemoteCommandFailed, match="New-HnsNetwork"):
+            session.invoke(Cmdlet.of("New-HnsNetwork", Type="Overlay", Name="External"))
+    finally:
+        session.close()
+    assert lab.status("running")["windows_nodes"] == ["c1win1"]
 
 
 def test_stop_leaves_nothing_behind(tmp_path: Path) -> None:

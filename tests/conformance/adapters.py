@@ -28,6 +28,7 @@ class Adapter(Protocol):
     """What the suite needs of a transport."""
 
     name: str
+    scratch_dir: str  # a directory on the host the adapter writes into and removes at close
     carries_nul: bool  # whether a NUL character can travel inside a value
     file_size: int  # bytes for the put/get round trip (WinRM moves 768 bytes per script)
 

@@ -119,7 +119,9 @@ def _shell_adapter(name: str, request: pytest.FixtureRequest, tmp_path: Path) ->
     return ShellAdapter(make, scratch, lab)
 
 
-def _ssh_factory(host: str, username: str, key: Any, known: KnownHosts) -> Callable[..., SSHSession]:
+def _ssh_factory(
+    host: str, username: str, key: Any, known: KnownHosts
+) -> Callable[..., SSHSession]:
     def make(
         *,
         host_override: str | None = None,

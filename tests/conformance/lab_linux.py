@@ -21,7 +21,6 @@ from aksnet.infra.hostkeys import HostKeyPair, generate_host_key
 from aksnet.infra.seediso import build_seed_iso
 from aksnet.lab.linux import LabNetwork, LinuxVmRuntime, LinuxVmSpec, state, sweep
 from aksnet.remote.known_hosts import KnownHosts
-from aksnet.remote.retry import RetryPolicy
 from aksnet.remote.ssh import SSHSession
 
 USER = "clouduser"
@@ -55,17 +54,6 @@ class LinuxLab:
     host_key: HostKeyPair
     user_key: HostKeyPair
     known_hosts: KnownHosts
-
-    def session(self, *, key: HostKeyPair | None = None, retry: RetryPolicy) -> SSHSession:
-        return SSHSession(
-            self.address,
-            username=USER,
-            private_key=(key or self.user_key).to_paramiko(),
-            known_hosts=self.known_hosts,
-            retry=retry,
-            connect_timeout=5.0,
-            command_timeout=30.0,
-        )
 
     def sshd_log(self) -> str:
         node_dir = Path(state.read(self.lab_dir)["nodes"][NODE]["node_dir"])

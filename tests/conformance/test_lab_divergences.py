@@ -42,4 +42,5 @@ def test_get_content_byte_with_read_count_zero_is_one_object(
     output = psrp.invoke(
         Cmdlet.of("Get-Content", LiteralPath="C:\\readcount.bin", Encoding="Byte", ReadCount=0)
     )
-    assert output == [data]
+    assert len(output) == 1  # one array object (PowerShell: byte[], which PSRP sends as <BA>)
+    assert bytes(output[0]) == data

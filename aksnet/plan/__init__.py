@@ -1,0 +1,32 @@
+"""Desired state -> ordered phases -> actions, executed or planned by one runner.
+
+Phases read facts (read-only typed queries of a host, re-read before every decision) and yield
+actions (one mutation each, with a human title). Every mutation passes one gate,
+`RunContext.wet`, which either does it (journaled before and after) or, in a dry run, records it
+and simulates its effect so later phases plan against the predicted state. Nothing here knows
+about Hyper-V, PowerShell or SSH: those plug in as facts, actions and phases.
+"""
+
+from aksnet.plan.actions import Action
+from aksnet.plan.facts import Fact, Forecast
+from aksnet.plan.phases import Phase, Phases
+from aksnet.plan.progress import ProgressEvent, ProgressListener, RecordingListener
+from aksnet.plan.report import format_plan, format_result
+from aksnet.plan.runner import RunContext, RunResult, apply, dry_run
+
+__all__ = [
+    "Action",
+    "Fact",
+    "Forecast",
+    "Phase",
+    "Phases",
+    "ProgressEvent",
+    "ProgressListener",
+    "RecordingListener",
+    "RunContext",
+    "RunResult",
+    "apply",
+    "dry_run",
+    "format_plan",
+    "format_result",
+]

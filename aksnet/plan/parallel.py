@@ -1,0 +1,108 @@
+"""Per-host work in parallel, with a global and a per-host limit, failures kept per host.
+
+Provisioning time is spent waiting on hosts, so independent work on different hosts runs at once;
+a per-host limit keeps one Hyper-V host from being asked to build every VM at the same moment.
+When a host fails, its remaining work is not started (its state is now unknown), while the other
+hosts carry on; at the end every failure is raised together in HostFailures, keyed by host.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from aksnet.errors import HostFailures, InvalidInput
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class HostWork(Generic[T]):
+    """One piece of work that touches `host`."""
+
+    host: str
+    work: Callable[[], T]
+
+
+def run_per_host(items: Sequence[HostWork[T]], *, limit: int = 8, per_host: int = 2) -> list[T]:
+    """Run every item; return results in item order, or raise HostFailures naming each host."""
+    _check_limit("limit", limit)
+    _check_limit("per_host", per_host)
+    results: dict[int, T] = {}
+    failures: dict[str, list[Exception]] = {}
+    pending = deque(enumerate(items))
+    busy: Counter[str] = Counter()
+    running: dict[Future[T], tuple[int, str]] = {}
+    with ThreadPoolExecutor(max_workers=limit, thread_name_prefix="aksnet-host") as pool:
+        while pending or running:
+            _start_ready(pool, pending, running, busy, failures, limit, per_host)
+            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for future in done:
+                index, host = running.pop(future)
+                busy[host] -= 1
+                _collect(future, index, host, results, failures)
+    if failures:
+        raise HostFailures("failed on some hosts", _by_host(failures))
+    return [results[i] for i in range(len(items))]
+
+
+def _start_ready(
+    pool: ThreadPoolExecutor,
+    pending: deque[tuple[int, HostWork[T]]],
+    running: dict[Future[T], tuple[int, str]],
+    busy: Counter[str],
+    failures: dict[str, list[Exception]],
+    limit: int,
+    per_host: int,
+) -> None:
+    """Start queued items, in order, whose host is below its limit, up to the global limit."""
+    waiting: deque[tuple[int, HostWork[T]]] = deque()
+    while pending:
+        index, item = pending.popleft()
+        if item.host in failures:
+            log.debug("not starting work on failed host %s", item.host)
+            continue
+        if len(running) < limit and busy[item.host] < per_host:
+            busy[item.host] += 1
+            running[pool.submit(item.work)] = (index, item.host)
+        else:
+            waiting.append((index, item))
+    pending.extend(waiting)
+
+
+def _collect(
+    future: Future[T],
+    index: int,
+    host: str,
+    results: dict[int, T],
+    failures: dict[str, list[Exception]],
+) -> None:
+    error = future.exception()
+    if error is None:
+        results[index] = future.result()
+    elif isinstance(error, Exception):
+        error.add_note(f"host: {host}")
+        failures.setdefault(host, []).append(error)
+    else:
+        raise error  # KeyboardInterrupt and friends are not a host's failure
+
+
+def _by_host(failures: dict[str, list[Exception]]) -> dict[str, Exception]:
+    """One exception per host: the failure itself, or a group when work failed concurrently."""
+    by_host: dict[str, Exception] = {}
+    for host, errors in failures.items():
+        if len(errors) == 1:
+            by_host[host] = errors[0]
+        else:
+            by_host[host] = ExceptionGroup(f"{host}: {len(errors)} failures", errors)
+    return by_host
+
+
+def _check_limit(parameter: str, value: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise InvalidInput(parameter, value, "it must be a whole number of at least 1.")

@@ -68,14 +68,16 @@ def _environment_for(directory: Path) -> jinja2.Environment:
 
 def to_json(value: Any) -> str:
     """A value as compact JSON: a quoted scalar in YAML, or a whole JSON document."""
+    if isinstance(value, jinja2.Undefined):
+        str(value)  # StrictUndefined raises UndefinedError naming the missing variable
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
-def render(name: str, **context: Any) -> str:
-    """Render the template called name with context; undefined names raise."""
+def render(template_name: str, /, **context: Any) -> str:
+    """Render template_name with context (any names, "name" included); undefined names raise."""
     try:
-        template = environment().get_template(name)
+        template = environment().get_template(template_name)
     except jinja2.TemplateNotFound as error:
-        raise NotFound("template", f"{name} in {templates_dir()}") from error
-    log.debug("rendering template %s", name)
+        raise NotFound("template", f"{template_name} in {templates_dir()}") from error
+    log.debug("rendering template %s", template_name)
     return template.render(**context)

@@ -162,7 +162,6 @@ class InitializeHosts:
                     secrets=(self.desired.token,),
                 )
 
-
     def _initializer(self, host: str) -> Callable[[], None]:
         return lambda: self.fleet.record_effect(f"init:{host}")
 

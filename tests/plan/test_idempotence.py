@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from aksnet.plan import Action, RunContext, apply, dry_run, format_result
 from aksnet.plan.report import NO_CHANGES_MADE
@@ -44,10 +44,11 @@ class WriteTwiceChecking:
         fact = Entry(self.fleet, "files", "x")
         for value in ("1", "2"):
             self.seen.append(ctx.fact("h1", fact))
-            yield Action(
-                "h1", f"write x={value}", lambda v=value: self.fleet.change("h1", "files", "x", v, "x")
-            )
+            yield Action("h1", f"write x={value}", self._writer(value))
         self.seen.append(ctx.fact("h1", fact))
+
+    def _writer(self, value: str) -> Callable[[], None]:
+        return lambda: self.fleet.change("h1", "files", "x", value, f"x={value}")
 
 
 def test_facts_are_read_again_before_each_decision(fleet: Fleet) -> None:

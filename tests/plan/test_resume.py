@@ -55,7 +55,8 @@ def run_child_until(
     deadline = time.monotonic() + 60
     while not marker.exists():
         if child.poll() is not None:
-            pytest.fail(f"child ended early: {child.stderr.read().decode() if child.stderr else ''}")
+            err = child.stderr.read().decode() if child.stderr else ""
+            pytest.fail(f"child ended early: {err}")
         if time.monotonic() > deadline:
             pytest.fail(f"child did not reach {effect} {when}")
         time.sleep(0.02)

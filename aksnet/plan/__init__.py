@@ -5,6 +5,30 @@ actions (one mutation each, with a human title). Every mutation passes one gate,
 `RunContext.wet`, which either does it (journaled before and after) or, in a dry run, records it
 and simulates its effect so later phases plan against the predicted state. Nothing here knows
 about Hyper-V, PowerShell or SSH: those plug in as facts, actions and phases.
+
+A phase, in short::
+
+    class StartVMs:
+        title = "Start VMs"
+
+        def prepare(self, ctx: RunContext) -> bool:
+            return True
+
+        def run(self, ctx: RunContext) -> Iterator[Action]:
+            for vm in self.vms:
+                state = VMState(vm.name)  # a Fact[str]
+                if ctx.fact(vm.host, state) != "Running":  # read now, never cached
+                    yield Action(
+                        vm.host,
+                        f"Start-VM {vm.name} on host {vm.host}",
+                        do=lambda vm=vm: self.start(vm),
+                        simulate=lambda f, vm=vm: f.set(vm.host, VMState(vm.name), "Running"),
+                    )
+
+    with StoreJournal(store_path, kind="create", target="c1") as journal:
+        result = apply(phases, journal=journal, listeners=[progress_bar])
+    print(format_result(result))  # "no changes were needed: 0 actions performed" the second time
+    print(format_plan(dry_run(phases)))  # the -WhatIf view; touches nothing
 """
 
 from aksnet.plan.actions import Action

@@ -11,7 +11,7 @@ fact returns the forecast value where there is one.
 from __future__ import annotations
 
 import threading
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar, cast
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -56,7 +56,7 @@ class Forecast:
         if found is None:
             return False, None
         # The value was stored through set() with a fact of the same key, hence of type T.
-        return True, found.value  # type: ignore[return-value]
+        return True, cast("T | None", found.value)
 
     def __len__(self) -> int:
         with self._lock:

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import json
 
-from aksnet.plan import RecordingListener, apply, dry_run, format_plan, format_result
+import pytest
+
+from aksnet.errors import InvalidInput
+from aksnet.plan import (
+    Action,
+    Forecast,
+    RecordingListener,
+    apply,
+    dry_run,
+    format_plan,
+    format_result,
+)
 from aksnet.plan.progress import ActionFinished
-from tests.plan.fakehost import DESIRED, Fleet, phases
+from tests.plan.fakehost import DESIRED, Entry, Fleet, phases
 
 
 def test_dry_run_changes_nothing_and_lists_actions_per_host(fleet: Fleet) -> None:
@@ -53,3 +64,17 @@ def test_dry_run_emits_planned_action_events(fleet: Fleet) -> None:
     assert {e.outcome for e in finished} == {"planned"}
     assert len(finished) == 12
     assert json.loads(fleet.path.read_text())["effects"] == []
+
+
+def test_forecast_tells_predicted_absence_from_no_prediction(fleet: Fleet) -> None:
+    forecast = Forecast()
+    fact = Entry(fleet, "files", "a.conf")
+    assert forecast.lookup("h1", fact) == (False, None)
+    forecast.set("h1", fact, None)  # e.g. a planned Remove-VM
+    assert forecast.lookup("h1", fact) == (True, None)
+    assert forecast.lookup("h2", fact) == (False, None)
+
+
+def test_action_refuses_bad_kind_naming_the_parameter() -> None:
+    with pytest.raises(InvalidInput, match=r"parameter 'kind'.*'wipe'.*create, change"):
+        Action("h1", "x", lambda: None, kind="wipe")

@@ -41,6 +41,7 @@ NodeRole = Literal["init", "control-plane", "worker"]
 ROLES: tuple[NodeRole, ...] = ("init", "control-plane", "worker")
 _CA_HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
 _TAINT = re.compile(r"^(?P<key>[A-Za-z0-9./_-]+)(=(?P<value>[A-Za-z0-9._-]*))?:(?P<effect>\w+)$")
+_DURATION = re.compile(r"^([0-9]+(ns|us|ms|s|m|h))+$")
 _TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 
 
@@ -98,6 +99,8 @@ def render_kubeadm_config(
     _check_version(spec.kubernetes_version)
     vip = _ipv4("api_vip", api_vip)
     _check_node(node, ca_cert_hashes, certificate_key)
+    if not _DURATION.match(str(token_ttl)):
+        raise InvalidInput("token_ttl", token_ttl, "give a Go duration such as 2h0m0s or 30m.")
     endpoint = f"{vip}:{API_SERVER_PORT}"
     cluster = {
         "name": spec.name,
@@ -127,22 +130,8 @@ def render_kubeadm_config(
 
 def render_cni_text(spec: ClusterSpec) -> str:
     """The CNI manifests of the cluster's plugin as one multi-document YAML text."""
-    plugin = get_plugin(spec.primary_network_plugin)
-    if plugin.name == "flannel":
-        net_conf = {
-            "Network": spec.pod_cidr,
-            "SubnetLen": spec.node_cidr_mask,
-            "EnableNFTables": False,
-            "Backend": {"Type": "vxlan", "VNI": plugin.vxlan_vni, "Port": plugin.vxlan_port},
-        }
-        return render(
-            "flannel.yaml.j2",
-            namespace=FLANNEL_NAMESPACE,
-            net_conf=net_conf,
-            cni_conf=_FLANNEL_CNI_CONF,
-            flannel_image=FLANNEL_IMAGE,
-            cni_plugin_image=FLANNEL_CNI_PLUGIN_IMAGE,
-        )
+    if get_plugin(spec.primary_network_plugin).name == "flannel":
+        return render("flannel.yaml.j2", **_flannel_context(spec))
     return render("calico.yaml.j2", **_calico_context(spec), service_cidr=spec.service_cidr)
 
 
@@ -159,7 +148,8 @@ def calico_ip_pool(spec: ClusterSpec) -> dict[str, Any]:
             "primaryNetworkPlugin", spec.primary_network_plugin, "IP pools exist only with calico."
         )
     document = yaml.safe_load(render("calico-ippool.yaml.j2", **_calico_context(spec)))
-    assert isinstance(document, dict)
+    if not isinstance(document, dict):
+        raise TypeError(f"calico-ippool.yaml.j2 rendered {type(document).__name__}, not a mapping")
     return document
 
 
@@ -172,6 +162,24 @@ _FLANNEL_CNI_CONF: dict[str, Any] = {
         {"type": "portmap", "capabilities": {"portMappings": True}},
     ],
 }
+
+
+def _flannel_context(spec: ClusterSpec) -> dict[str, Any]:
+    plugin = get_plugin("flannel")
+    # VNI 4096 and port 4789 on Linux too, or Windows nodes cannot join the overlay (§1.5).
+    net_conf = {
+        "Network": spec.pod_cidr,
+        "SubnetLen": spec.node_cidr_mask,
+        "EnableNFTables": False,
+        "Backend": {"Type": "vxlan", "VNI": plugin.vxlan_vni, "Port": plugin.vxlan_port},
+    }
+    return {
+        "namespace": FLANNEL_NAMESPACE,
+        "net_conf": net_conf,
+        "cni_conf": _FLANNEL_CNI_CONF,
+        "flannel_image": FLANNEL_IMAGE,
+        "cni_plugin_image": FLANNEL_CNI_PLUGIN_IMAGE,
+    }
 
 
 def _calico_context(spec: ClusterSpec) -> dict[str, Any]:

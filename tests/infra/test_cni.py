@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ import kubernetes_validate
 import pytest
 
 from aksnet.errors import InvalidInput
-from aksnet.infra.manifests import calico_ip_pool, render_cni
+from aksnet.infra.manifests import calico_ip_pool, render_cni, render_cni_text
 from aksnet.infra.templates import TEMPLATES_ENV, templates_dir
 from tests.infra.conftest import cluster
 from tests.infra.validation import KUBERNETES_SCHEMA_VERSION, validate_manifest
@@ -159,3 +161,26 @@ def test_a_typo_in_a_template_is_caught_by_the_validation(
     with pytest.raises(kubernetes_validate.ValidationError, match="priorityClass"):
         for document in documents:
             validate_manifest(document)
+
+
+def test_the_kubernetes_validate_command_accepts_the_flannel_manifest_and_rejects_a_typo(
+    tmp_path: Path,
+) -> None:
+    command = Path(sys.executable).with_name("kubernetes-validate")
+    text = render_cni_text(cluster("flannel", windows=True))
+    good, bad = tmp_path / "flannel.yaml", tmp_path / "typo.yaml"
+    good.write_text(text)
+    bad.write_text(text.replace("hostNetwork:", "hostNetwrok:"))
+    base = [str(command), "--strict", "-k", KUBERNETES_SCHEMA_VERSION]
+    accepted = subprocess.run([*base, str(good)], capture_output=True, text=True, check=False)
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    rejected = subprocess.run([*base, str(bad)], capture_output=True, text=True, check=False)
+    assert rejected.returncode != 0
+    assert "hostNetwrok" in rejected.stdout + rejected.stderr
+
+
+def test_a_pod_block_calico_cannot_use_is_refused() -> None:
+    spec = cluster("calico", windows=False, node_cidr_mask=18)
+    with pytest.raises(InvalidInput) as caught:
+        render_cni(spec)
+    assert caught.value.parameter == "nodeCidrMask"

@@ -150,6 +150,7 @@ def test_a_malformed_token_is_refused_without_showing_it() -> None:
         (KubeadmNode("n", "init", address="198.18.0.999"), {}, "address"),
         (KubeadmNode("n", "init", taints=("no-effect",)), {}, "taints"),
         (KubeadmNode("n", "init"), {"extra_sans": ["bad name!"]}, "extra_sans"),
+        (KubeadmNode("n", "init"), {"token_ttl": "two hours"}, "token_ttl"),
     ],
 )
 def test_bad_input_is_refused_naming_the_parameter(

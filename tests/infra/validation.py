@@ -16,7 +16,10 @@ from typing import Any
 import jsonschema  # type: ignore[import-untyped]
 import kubernetes_validate
 
-KUBERNETES_SCHEMA_VERSION = "1.29.0"  # the minor of aksnet's default Kubernetes version
+from aksnet.model.cluster import DEFAULT_KUBERNETES_VERSION
+
+# kubernetes-validate ships schemas per minor version: use the one of aksnet's default version.
+KUBERNETES_SCHEMA_VERSION = ".".join([*DEFAULT_KUBERNETES_VERSION.lstrip("v").split(".")[:2], "0"])
 CALICO_API_VERSIONS = ("operator.tigera.io/v1", "projectcalico.org/v3")
 SCHEMAS = Path(__file__).parent / "schemas"
 

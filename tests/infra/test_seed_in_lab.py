@@ -14,8 +14,10 @@ from aksnet.infra.nodeseed import SeedFile, node_seed
 from aksnet.lab.linux import LinuxVmSpec
 from aksnet.model.network import network_setting
 from tests.linuxlab.conftest import Lab, run
-from tests.linuxlab.conftest import lab as lab  # noqa: F401  (fixtures used by name)
-from tests.linuxlab.conftest import lab_dir as lab_dir  # noqa: F401
+
+# The Linux lab's fixtures, re-exported so pytest finds them by name in this module.
+from tests.linuxlab.conftest import lab as lab
+from tests.linuxlab.conftest import lab_dir as lab_dir
 
 
 def _connect(address: str, host_key: HostKeyPair, user_key: HostKeyPair) -> paramiko.SSHClient:

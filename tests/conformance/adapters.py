@@ -103,8 +103,8 @@ class PowerShellAdapter:
 
     def echo(self, value: str) -> str:
         path = self.scratch("echo.txt")
-        self.make_dir(self.scratch_dir)
-        [back] = self.invoke(_set_text(path, value), _get_text(path))
+        # One round trip: the directory (its DirectoryInfo comes first), the write, the read.
+        [_, back] = self.invoke(_new_dir(self.scratch_dir), _set_text(path, value), _get_text(path))
         return str(back)
 
     def injections(self, canary: str) -> list[str]:
@@ -115,7 +115,7 @@ class PowerShellAdapter:
         return self.invoke(Cmdlet.of("Test-Path", LiteralPath=path)) == [True]
 
     def make_dir(self, path: str) -> None:
-        self.invoke(Cmdlet.of("New-Item", Path=path, ItemType="Directory", Force=True))
+        self.invoke(_new_dir(path))
 
     def write_text(self, path: str, text: str) -> None:
         self.invoke(_set_text(path, text))
@@ -201,13 +201,22 @@ class PowerShellAdapter:
 
     def close(self) -> None:
         try:
-            if self.exists(self.scratch_dir):
-                self.invoke(
-                    Cmdlet.of("Remove-Item", LiteralPath=self.scratch_dir, Recurse=True, Force=True)
+            self.invoke(
+                Cmdlet.of(
+                    "Remove-Item",
+                    LiteralPath=self.scratch_dir,
+                    Recurse=True,
+                    Force=True,
+                    ErrorAction="SilentlyContinue",  # the test may not have made it
                 )
+            )
         finally:
             for session in self._sessions:
                 session.close()
+
+
+def _new_dir(path: str) -> Cmdlet:
+    return Cmdlet.of("New-Item", Path=path, ItemType="Directory", Force=True)
 
 
 def _set_text(path: str, text: str) -> Cmdlet:
@@ -328,7 +337,10 @@ class ShellAdapter:
         return (lambda: self.session.run(["ls", "--no-such-option"])), expected
 
     def connections(self) -> int | None:
-        return None if self._lab is None else self._lab.accepted_logins()
+        # The lab counts logins in sshd's log; on a real host the session's own count serves.
+        if self._lab is None:
+            return self.session.connections_opened
+        return self._lab.accepted_logins()
 
     def close(self) -> None:
         try:

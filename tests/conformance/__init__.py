@@ -1,0 +1,1 @@
+"""The transport conformance suite: one set of behaviours run against PSRP, WinRM and SSH."""

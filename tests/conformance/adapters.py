@@ -129,8 +129,8 @@ class PowerShellAdapter:
         return str(item["Name"])
 
     def put(self, data: bytes, path: str) -> None:
-        # Small chunks and budget: several chunks and several round trips even for small files.
-        psfiles.put(self.session, data, path, chunk_size=8 * 1024, step_budget=16 * 1024)
+        # Small chunks and budget: several chunks per round trip and several round trips.
+        psfiles.put(self.session, data, path, chunk_size=64 * 1024, step_budget=256 * 1024)
 
     def get(self, path: str) -> bytes:
         return psfiles.get(self.session, path)

@@ -1,8 +1,5 @@
-"""Where the lab's emulated Hyper-V host answers differently from Windows PowerShell 5.1.
-
-Found while running the conformance suite; each is a strict xfail that starts passing (and so
-fails the run) once aksnet/lab is fixed.
-"""
+"""Places where the lab's emulated Hyper-V host once answered differently from Windows
+PowerShell 5.1, found by the conformance suite; each test pins the fixed behaviour."""
 
 from __future__ import annotations
 
@@ -25,15 +22,6 @@ def psrp(windows_lab: WindowsLab) -> Iterator[PSRPSession]:
         session.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "aksnet/lab/hyperv/cmdlets_files.py get_content ignores -ReadCount: with -ReadCount 0 "
-        "PowerShell writes the whole content as ONE array (for -Encoding Byte one byte[]), the "
-        "lab writes one object per byte; psfiles.get over PSRP then moves a CLIXML object per "
-        "byte (about 10 KB/s) and a 400 KB file runs into the read timeout"
-    ),
-)
 def test_get_content_byte_with_read_count_zero_is_one_object(
     windows_lab: WindowsLab, psrp: PSRPSession
 ) -> None:

@@ -86,8 +86,12 @@ def test_encoding_byte_round_trip(hv: HyperVMachine, host: HyperVHost) -> None:
     run(hv, call("Add-Content", Path="C:\\b.bin", Value=[7, 8], Encoding="Byte"))
     assert host.fs.real("C:\\b.bin").read_bytes() == bytes([0, 1, 254, 255, 7, 8])
     assert run(hv, call("Get-Content", "C:\\b.bin", Encoding="Byte")) == [0, 1, 254, 255, 7, 8]
-    assert run(hv, call("Get-Content", "C:\\b.bin", Encoding="Byte", Raw=True)) == [
-        [0, 1, 254, 255, 7, 8]
+    whole = bytes([0, 1, 254, 255, 7, 8])
+    assert run(hv, call("Get-Content", "C:\\b.bin", Encoding="Byte", Raw=True)) == [whole]
+    assert run(hv, call("Get-Content", "C:\\b.bin", Encoding="Byte", ReadCount=0)) == [whole]
+    assert run(hv, call("Get-Content", "C:\\b.bin", Encoding="Byte", ReadCount=4)) == [
+        [0, 1, 254, 255],
+        [7, 8],
     ]
     (err,) = errors_in(run(hv, call("Set-Content", Path="C:\\c.bin", Value=["x"], Encoding="Byte")))
     assert 'to type "System.Byte"' in err.message

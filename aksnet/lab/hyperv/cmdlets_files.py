@@ -301,9 +301,13 @@ def get_content(ctx: Context, b: Bound) -> list[Any]:
             out.append(_record(ctx, not_found(path)))
             continue
         data = real.read_bytes()
+        read_count = int(b.get("ReadCount", 1))
         if encoding == "byte":
-            values: list[Any] = list(data)
-            out += [values] if b.has("Raw") else values
+            # -Raw or -ReadCount 0: the whole content as one byte[] (PSRP sends it as <BA>).
+            if b.has("Raw") or read_count <= 0:
+                out.append(data)
+            else:
+                out += _batches(list(data), read_count)
             continue
         text = _decode(data, encoding)
         if b.has("Raw"):
@@ -316,8 +320,15 @@ def get_content(ctx: Context, b: Bound) -> list[Any]:
             lines = lines[: int(b.get("TotalCount"))]
         if b.has("Tail"):
             lines = lines[-int(b.get("Tail")) :] if int(b.get("Tail")) else []
-        out += lines
+        out += [lines] if read_count <= 0 else _batches(lines, read_count)
     return out
+
+
+def _batches(items: list[Any], read_count: int) -> list[Any]:
+    """-ReadCount N: items in arrays of N; 1 (the default) writes each item on its own."""
+    if read_count == 1:
+        return items
+    return [items[i : i + read_count] for i in range(0, len(items), read_count)]
 
 
 def get_file_hash(ctx: Context, b: Bound) -> list[Any]:

@@ -58,6 +58,16 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (operation, seq)
     );
     """,
+    # 2: MAC addresses handed out from aksnet's managed pool, one per VM (the owner).
+    """
+    CREATE TABLE mac_allocations (
+        mac INTEGER PRIMARY KEY,
+        owner TEXT NOT NULL UNIQUE,
+        cluster TEXT,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    );
+    CREATE INDEX mac_allocations_by_cluster ON mac_allocations (cluster);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,377 @@
+"""The "Provision VMs" phase: every Linux VM of a cluster placed, created, started and reachable.
+
+Flow: read each host's facts (Get-VMHost, its VMs, its failover cluster) -> place the VMs that do
+not exist yet (refusing the whole cluster before creating anything if it does not fit) -> per host
+in parallel, within the run's per-host limit, for each VM: read its facts, stage the seed ISO,
+create and start it (three PSRP round trips, see aksnet.infra.vms) -> wait for SSH at the VM's
+address with the pinned host key. Every mutation passes the runner's gate, so a dry run lists
+"New-VM c1-cp-0 on host hci1: 4 vCPU, 8 GiB" and changes nothing, and a second apply finds every
+VM running and performs zero actions.
+
+Decisions (addresses, MACs) come from the store through `node_vms`; host keys are the caller's
+(aksnet generates them; keeping them is the cluster operation's job, not this phase's).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+import paramiko
+
+from aksnet.errors import HostUnreachable, OperationTimedOut, ProtocolError, StateConflict
+from aksnet.infra import vms
+from aksnet.infra.hostkeys import HostKeyPair
+from aksnet.infra.macpool import DEFAULT_POOL, MacPool, colon_form
+from aksnet.infra.nodeseed import NodeSeed, node_seed
+from aksnet.infra.placement import CONTROL_PLANE, VmDemand, place
+from aksnet.infra.vms import HostFact, HostFacts, VmFact, VmFacts, VmSpec, VmState
+from aksnet.model.cluster import ClusterSpec
+from aksnet.model.network import NetworkSetting
+from aksnet.model.sizes import vm_size
+from aksnet.plan import Action, RunContext
+from aksnet.plan.facts import Fact, Forecast
+from aksnet.plan.parallel import HostWork
+from aksnet.remote.base import PowerShellSession
+from aksnet.remote.known_hosts import KnownHosts
+from aksnet.remote.retry import RetryPolicy
+from aksnet.remote.ssh import SSHSession
+from aksnet.state.store import Store
+
+log = logging.getLogger(__name__)
+
+GIB = 1024**3
+DEFAULT_IMAGE = r"C:\ClusterStorage\Volume1\Images\aksnet-linux.vhdx"
+DEFAULT_ROOT = r"C:\ClusterStorage\Volume1\aksnet"
+_ONE_ATTEMPT = RetryPolicy(attempts=1)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class NodeVm:
+    """One Linux VM of the cluster, with everything decided about it."""
+
+    name: str
+    role: str  # "control-plane" or "worker"
+    cpu: int
+    memory_bytes: int
+    mac: int
+    address: str | None  # None in the DHCP model: read from the host once the VM runs
+    seed: NodeSeed
+    host_key_line: str  # the public host key aksnet generated, pinned before connecting
+
+
+@dataclass(frozen=True)
+class ProvisionSettings:
+    switch_name: str
+    vlan_id: int | None
+    admin_user: str
+    admin_key: paramiko.PKey = field(repr=False)
+    known_hosts: KnownHosts
+    image_path: str = DEFAULT_IMAGE
+    root: str = DEFAULT_ROOT
+    disk_bytes: int = 20 * GIB  # what placement reserves per VM on the host's storage
+    delegation: bool = False  # may the session make the second hop (cluster VM role)?
+    ssh_timeout: float = 120.0
+
+
+def node_vms(
+    spec: ClusterSpec,
+    network: NetworkSetting,
+    store: Store,
+    *,
+    admin_user: str,
+    authorized_key: str,
+    host_key_for: Callable[[str], HostKeyPair],
+    mac_pool: MacPool = DEFAULT_POOL,
+) -> list[NodeVm]:
+    """The cluster's Linux VMs (control plane, then Linux pools), with addresses and MACs.
+
+    An address or MAC the VM holds already in the store is reused, so planning twice (or
+    resuming) decides the same values.
+    """
+    held = {
+        a.owner: str(a.address)
+        for a in store.allocations(network.name, cluster=spec.name)
+        if a.owner_kind == "vm"
+    }
+    out: list[NodeVm] = []
+    for name, role, size_name in _vm_names(spec):
+        size = vm_size(size_name)
+        address = held.get(name)
+        if address is None and network.is_static:
+            (allocation,) = store.allocate(
+                network.name, "node", owner_kind="vm", owner=name, cluster=spec.name
+            )
+            address = str(allocation.address)
+        mac = mac_pool.allocate(store, name, spec.name)
+        key = host_key_for(name)
+        seed = node_seed(
+            hostname=name,
+            mac=colon_form(mac),
+            network=network,
+            address=address,
+            admin_user=admin_user,
+            authorized_key=authorized_key,
+            host_keys=(key,),
+        )
+        out.append(
+            NodeVm(name, role, size.cpu, size.memory_bytes, mac, address, seed, key.public_line)
+        )
+    return out
+
+
+def _vm_names(spec: ClusterSpec) -> Iterator[tuple[str, str, str]]:
+    for i in range(spec.control_plane_node_count):
+        yield f"{spec.name}-cp-{i}".lower(), CONTROL_PLANE, spec.control_plane_vm_size
+    for pool in spec.node_pools:
+        if pool.os_type == "Linux":
+            for i in range(pool.count):
+                yield f"{spec.name}-{pool.name}-{i}".lower(), "worker", pool.vm_size
+
+
+class ProvisionVMs:
+    """The phase. `warnings` collects what was skipped on purpose (the cluster VM role)."""
+
+    title = "Provision VMs"
+
+    def __init__(
+        self,
+        nodes: Sequence[NodeVm],
+        sessions: Mapping[str, PowerShellSession],
+        settings: ProvisionSettings,
+    ) -> None:
+        self.nodes = list(nodes)
+        self.sessions = sessions
+        self.settings = settings
+        self.warnings: list[str] = []
+        self.placement: dict[str, str] = {}
+
+    def prepare(self, ctx: RunContext) -> bool:
+        return bool(self.nodes)
+
+    def run(self, ctx: RunContext) -> Iterator[Action] | None:
+        hosts = sorted(self.sessions)
+        host_fact, cluster_fact = HostFact(self.sessions), vms.ClusterFact(self.sessions)
+        facts = ctx.each_host([HostWork(h, _reader(ctx, h, host_fact)) for h in hosts])
+        clusters = ctx.each_host([HostWork(h, _reader(ctx, h, cluster_fact)) for h in hosts])
+        by_host = {h: f for h, f in zip(hosts, facts, strict=True) if f is not None}
+        clustered = {h: c is not None for h, c in zip(hosts, clusters, strict=True)}
+        self.placement = self._place(by_host)
+        work = [
+            HostWork(self.placement[n.name], _bound(self._provision, ctx, n, clustered))
+            for n in self.nodes
+        ]
+        ctx.each_host(work)
+        return None
+
+    def _place(self, facts: Mapping[str, HostFacts]) -> dict[str, str]:
+        existing = {}
+        for host, f in facts.items():
+            for name in f.vm_names:
+                existing[name.lower()] = host
+        demands = [
+            VmDemand(n.name, n.role, n.cpu, n.memory_bytes, self.settings.disk_bytes)
+            for n in self.nodes
+        ]
+        return place(demands, [f.capacity for f in facts.values()], existing)
+
+    def spec_of(self, node: NodeVm) -> VmSpec:
+        s = self.settings
+        return VmSpec(
+            node.name,
+            node.cpu,
+            node.memory_bytes,
+            node.mac,
+            s.vlan_id,
+            s.switch_name,
+            rf"{s.root}\{node.name}",
+            s.image_path,
+        )
+
+    def _provision(self, ctx: RunContext, node: NodeVm, clustered: Mapping[str, bool]) -> None:
+        host = self.placement[node.name]
+        session, spec = self.sessions[host], self.spec_of(node)
+        fact = VmFact(self.sessions, spec, clustered=clustered[host])
+        found = ctx.fact(host, fact)
+        assert found is not None  # VmFact always answers; its .vm is None when absent
+        if found.vm is None:
+            self._create(ctx, host, session, node, fact, found)
+        else:
+            self._converge(ctx, host, session, node, fact, found)
+        if not ctx.dry_run:
+            wait_for_ssh(node, self._address(ctx, host, fact, node), self.settings)
+
+    def _create(
+        self,
+        ctx: RunContext,
+        host: str,
+        session: PowerShellSession,
+        node: NodeVm,
+        fact: VmFact,
+        found: VmFacts,
+    ) -> None:
+        spec = fact.spec
+        iso = _iso_bytes(node.seed)
+        staged = found.iso_sha256 != hashlib.sha256(iso).hexdigest().upper()
+        if staged:
+            ctx.wet(
+                host,
+                f"Copy seed ISO of {node.name} to host {host}: {spec.iso_path}",
+                lambda: vms.stage_seed_iso(session, spec, iso),
+                kind="create",
+            )
+        role = clustered_role(fact.clustered, self.settings.delegation)
+        if fact.clustered and not role:
+            self._warn_no_role(node.name, host)
+        ctx.wet(
+            host,
+            f"New-VM {node.name} on host {host}: {node.cpu} vCPU, {_gib(node.memory_bytes)} GiB",
+            lambda: vms.create_vm(
+                session, spec, staged=staged, make_disk=not found.disk_exists, cluster_role=role
+            ),
+            _predict(host, fact, node, role),
+            kind="create",
+        )
+
+    def _converge(
+        self,
+        ctx: RunContext,
+        host: str,
+        session: PowerShellSession,
+        node: NodeVm,
+        fact: VmFact,
+        found: VmFacts,
+    ) -> None:
+        vm = found.vm
+        assert vm is not None
+        if vm.mac != node.mac:
+            raise StateConflict(
+                f"VM '{node.name}' on host {host} has MAC {vm.mac and colon_form(vm.mac)}, not "
+                f"the {colon_form(node.mac)} aksnet allocated: it is not this cluster's VM.",
+                target=node.name,
+            )
+        if vm.state != "Running":
+            ctx.wet(
+                host,
+                f"Start-VM {node.name} on host {host}",
+                lambda: vms.start_vm(session, node.name),
+                _predict(host, fact, node, found.cluster_role),
+            )
+        if fact.clustered and not found.cluster_role:
+            if self.settings.delegation:
+                ctx.wet(
+                    host,
+                    f"Add-ClusterVirtualMachineRole {node.name} on host {host}",
+                    lambda: vms.add_cluster_role(session, node.name),
+                    _predict(host, fact, node, True),
+                )
+            else:
+                self._warn_no_role(node.name, host)
+
+    def _warn_no_role(self, name: str, host: str) -> None:
+        text = (
+            f"VM '{name}' on host {host} was not made a failover cluster role: adding it over "
+            "remoting needs delegation (the second hop). Provision with delegation=True once "
+            "delegation is set up, or run Add-ClusterVirtualMachineRole on the host."
+        )
+        log.warning("%s", text)
+        self.warnings.append(text)
+
+    def _address(self, ctx: RunContext, host: str, fact: VmFact, node: NodeVm) -> str:
+        if node.address is not None:
+            return node.address
+        deadline = time.monotonic() + self.settings.ssh_timeout
+        while time.monotonic() < deadline:  # DHCP: the host reports the guest's address
+            found = ctx.fact(host, fact)
+            if found is not None and found.vm is not None and found.vm.ip_addresses:
+                return found.vm.ip_addresses[0]
+            time.sleep(1.0)
+        raise OperationTimedOut(host, f"VM '{node.name}' reported no IPv4 address in time")
+
+
+def clustered_role(clustered: bool, delegation: bool) -> bool:
+    """Whether the create step adds the cluster VM role (see aksnet.infra.vms on the 2nd hop)."""
+    return clustered and delegation
+
+
+def _reader(ctx: RunContext, host: str, fact: Fact[T]) -> Callable[[], T | None]:
+    return lambda: ctx.fact(host, fact)
+
+
+def _bound(
+    provision: Callable[[RunContext, NodeVm, Mapping[str, bool]], None],
+    ctx: RunContext,
+    node: NodeVm,
+    clustered: Mapping[str, bool],
+) -> Callable[[], None]:
+    return lambda: provision(ctx, node, clustered)
+
+
+def _predict(host: str, fact: VmFact, node: NodeVm, role: bool) -> Callable[[Forecast], None]:
+    """The dry run's forecast: the VM exists and runs as specified."""
+    spec = fact.spec
+
+    def simulate(forecast: Forecast) -> None:
+        state = VmState(
+            node.name,
+            "Running",
+            2,
+            spec.memory_bytes,
+            spec.cpu,
+            spec.mac,
+            spec.vlan_id,
+            (spec.iso_path,),
+            vms.LINUX_SECURE_BOOT_TEMPLATE,
+            (node.address,) if node.address else (),
+        )
+        forecast.set(host, fact, VmFacts(state, True, None, role))
+
+    return simulate
+
+
+def _iso_bytes(seed: NodeSeed) -> bytes:
+    """The seed ISO (deterministic for one seed), built in a private temporary directory."""
+    with tempfile.TemporaryDirectory(prefix="aksnet-seed-") as folder:
+        return seed.write_iso(Path(folder) / "seed.iso").read_bytes()
+
+
+def _gib(value: int) -> str:
+    return f"{value / GIB:g}"
+
+
+def wait_for_ssh(node: NodeVm, address: str, settings: ProvisionSettings) -> None:
+    """Poll until the VM's sshd answers with the pinned host key and accepts the admin key.
+
+    A wrong host key fails at once (HostKeyMismatch); an sshd that is not up yet is retried until
+    settings.ssh_timeout.
+    """
+    settings.known_hosts.pin(address, 22, node.host_key_line)
+    deadline = time.monotonic() + settings.ssh_timeout
+    while True:
+        session = SSHSession(
+            address,
+            username=settings.admin_user,
+            private_key=settings.admin_key,
+            known_hosts=settings.known_hosts,
+            retry=_ONE_ATTEMPT,
+            connect_timeout=5.0,
+        )
+        try:
+            session.run(["true"], timeout=10.0)
+            return
+        except (HostUnreachable, OperationTimedOut, ProtocolError) as error:
+            if time.monotonic() >= deadline:
+                raise OperationTimedOut(
+                    address, f"VM '{node.name}' did not answer SSH in {settings.ssh_timeout:g} s"
+                ) from error
+            log.debug("waiting for SSH on %s (%s): %s", node.name, address, error)
+            time.sleep(0.5)
+        finally:
+            session.close()

@@ -1,0 +1,337 @@
+"""Hyper-V VMs of a cluster as facts and actions, in few PSRP round trips.
+
+Round trips per new VM (DESIGN "Scale and speed"; polling for its boot aside):
+  1. the VM fact: Test-Path (disk), Get-VM, Get-VMNetworkAdapter, Get-VMNetworkAdapterVlan,
+     Get-VMDvdDrive, Get-VMFirmware, Get-FileHash (seed ISO) and, on a failover cluster,
+     Get-ClusterGroup, all with -ErrorAction SilentlyContinue in one pipeline;
+  2. stage the seed ISO: New-Item -Force (folder), Set-Content/Add-Content to a temporary name and
+     Get-FileHash of it, verified here against the local SHA-256;
+  3. create: Move-Item (the verified ISO into place), New-VHD -Differencing, New-VM,
+     Set-VMProcessor, Set-VMNetworkAdapter -StaticMacAddress, Set-VMNetworkAdapterVlan -Access,
+     Add-VMDvdDrive, Set-VMFirmware -SecureBootTemplate, Start-VM (and
+     Add-ClusterVirtualMachineRole when allowed).
+A seed ISO larger than one step's budget costs one more round trip per extra 2 MiB.
+
+Add-ClusterVirtualMachineRole and the second hop: a cluster change made over remoting needs the
+caller's credentials on a second machine (the cluster), which WinRM does not pass on unless the
+session has delegation (CredSSP, Kerberos constrained delegation, or a JEA/RunAs endpoint on the
+owning node). aksnet does not turn on CredSSP behind the user's back: with ``delegation=False``
+(the default) the role is skipped with a warning that names the VM and the fix (the VM runs but
+is not highly available); with ``delegation=True`` the role is added in the create step, and a
+refusal surfaces as RemoteCommandFailed with a note explaining the second hop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aksnet.errors import ProtocolError, RemoteCommandFailed
+from aksnet.infra.macpool import hyperv_form, parse_mac
+from aksnet.infra.placement import HostCapacity
+from aksnet.remote.base import Cmdlet, PowerShellSession, Statement
+
+log = logging.getLogger(__name__)
+
+QUIET = "SilentlyContinue"
+LINUX_SECURE_BOOT_TEMPLATE = "MicrosoftUEFICertificateAuthority"
+STAGED_SUFFIX = ".aksnet-tmp"
+CHUNK = 256 * 1024
+# Hyper-V's VMState and VMNetworkAdapterVlanMode enums, for hosts that send numbers.
+_VM_STATES = {
+    1: "Other",
+    2: "Running",
+    3: "Off",
+    4: "Stopping",
+    6: "Saved",
+    9: "Paused",
+    10: "Starting",
+    11: "Reset",
+}
+_VLAN_MODES = {0: "Untagged", 1: "Access", 2: "Trunk", 3: "Isolated", 4: "Private"}
+SECOND_HOP_NOTE = (
+    "Add-ClusterVirtualMachineRole changes the failover cluster from a remote session: that is "
+    "a second hop, which Windows refuses without delegation. Set up Kerberos constrained "
+    "delegation, CredSSP or a RunAs endpoint on the hosts, or provision with delegation=False "
+    "and add the role on the host itself."
+)
+
+
+@dataclass(frozen=True)
+class VmSpec:
+    """One Linux VM as aksnet creates it on a host (paths are the host's Windows paths)."""
+
+    name: str
+    cpu: int
+    memory_bytes: int
+    mac: int
+    vlan_id: int | None
+    switch_name: str
+    folder: str  # holds the VM's configuration, its differencing disk and its seed ISO
+    parent_disk: str  # the node image
+
+    @property
+    def iso_path(self) -> str:
+        return rf"{self.folder}\seed.iso"
+
+    @property
+    def vhd_path(self) -> str:
+        return rf"{self.folder}\{self.name}.vhdx"
+
+
+@dataclass(frozen=True)
+class VmState:
+    """What Hyper-V reports about an existing VM."""
+
+    name: str
+    state: str
+    generation: int
+    memory_startup: int
+    processor_count: int
+    mac: int | None
+    vlan_id: int | None  # the access VLAN; None when untagged
+    dvd_paths: tuple[str, ...]
+    secure_boot_template: str | None
+    ip_addresses: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class VmFacts:
+    """The VM (None when absent) and the files it is made from, on one host."""
+
+    vm: VmState | None
+    disk_exists: bool
+    iso_sha256: str | None
+    cluster_role: bool
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    capacity: HostCapacity
+    vm_names: tuple[str, ...]
+
+
+class HostFact:
+    """Get-VMHost and the names of the VMs on the host, in one round trip."""
+
+    key = "vmhost"
+
+    def __init__(self, sessions: Mapping[str, PowerShellSession]) -> None:
+        self._sessions = sessions
+
+    def read(self, host: str) -> HostFacts:
+        output = self._sessions[host].invoke(Cmdlet.of("Get-VMHost"), Cmdlet.of("Get-VM"))
+        vmhost = next(o for o in output if isinstance(o, dict) and "MemoryCapacity" in o)
+        names = tuple(str(o["Name"]) for o in output if isinstance(o, dict) and "Generation" in o)
+        # Get-VMHost of a real host reports no storage; "unknown" must not block placement.
+        storage = vmhost.get("StorageCapacity")
+        free_storage = int(storage) - int(vmhost.get("StorageUsed") or 0) if storage else 2**62
+        capacity = HostCapacity(
+            host, int(vmhost["FreeMemory"]), int(vmhost["LogicalProcessorCount"]), free_storage
+        )
+        return HostFacts(capacity, names)
+
+
+class ClusterFact:
+    """The failover cluster the host belongs to (its name), None when it is in none."""
+
+    key = "cluster"
+
+    def __init__(self, sessions: Mapping[str, PowerShellSession]) -> None:
+        self._sessions = sessions
+
+    def read(self, host: str) -> str | None:
+        try:
+            output = self._sessions[host].invoke(Cmdlet.of("Get-Cluster"))
+        except RemoteCommandFailed as error:
+            # Get-Cluster throws (terminating) when the cluster service is not running.
+            if any("ClusterCmdletException" in r.fully_qualified_error_id for r in error.records):
+                return None
+            raise
+        found = [o for o in output if isinstance(o, dict) and "Name" in o]
+        return str(found[0]["Name"]) if found else None
+
+
+class VmFact:
+    """Everything about one VM and its files on a host, in one round trip."""
+
+    def __init__(
+        self, sessions: Mapping[str, PowerShellSession], spec: VmSpec, *, clustered: bool
+    ) -> None:
+        self._sessions = sessions
+        self.spec = spec
+        self.clustered = clustered
+        self.key = f"vm:{spec.name.lower()}"
+
+    def statements(self) -> list[Statement]:
+        name, quiet = self.spec.name, {"ErrorAction": QUIET}
+        statements: list[Statement] = [
+            Cmdlet.of("Test-Path", LiteralPath=self.spec.vhd_path),
+            Cmdlet.of("Get-VM", quiet, Name=name),
+            Cmdlet.of("Get-VMNetworkAdapter", quiet, VMName=name),
+            Cmdlet.of("Get-VMNetworkAdapterVlan", quiet, VMName=name),
+            Cmdlet.of("Get-VMDvdDrive", quiet, VMName=name),
+            Cmdlet.of("Get-VMFirmware", quiet, VMName=name),
+            Cmdlet.of("Get-FileHash", quiet, LiteralPath=self.spec.iso_path, Algorithm="SHA256"),
+        ]
+        if self.clustered:
+            statements.append(Cmdlet.of("Get-ClusterGroup", quiet, Name=name))
+        return statements
+
+    def read(self, host: str) -> VmFacts:
+        output = self._sessions[host].invoke(*self.statements())
+        return parse_vm_facts(self.spec.name, output)
+
+
+def parse_vm_facts(name: str, output: Sequence[Any]) -> VmFacts:
+    """Sort the one pipeline's outputs by their shape (each cmdlet's object has its own keys)."""
+    disk_exists = bool(output[0]) if output and isinstance(output[0], bool) else False
+    objects = [o for o in output if isinstance(o, dict)]
+
+    def having(key: str) -> list[dict[str, Any]]:
+        return [o for o in objects if key in o]
+
+    hashes = having("Hash")
+    vms = having("Generation")
+    vm = _vm_state(name, vms[0], objects) if vms else None
+    return VmFacts(
+        vm, disk_exists, str(hashes[0]["Hash"]) if hashes else None, bool(having("GroupType"))
+    )
+
+
+def _vm_state(name: str, vm: dict[str, Any], objects: list[dict[str, Any]]) -> VmState:
+    adapters = [o for o in objects if "MacAddress" in o]
+    vlans = [o for o in objects if "OperationMode" in o]
+    dvds = [o for o in objects if "DvdMediaType" in o]
+    firmware = [o for o in objects if "SecureBootTemplate" in o]
+    mac = parse_mac(str(adapters[0]["MacAddress"])) if adapters else None
+    vlan_id = None
+    if vlans and _enum(vlans[0]["OperationMode"], _VLAN_MODES) == "Access":
+        vlan_id = int(vlans[0]["AccessVlanId"])
+    return VmState(
+        name=name,
+        state=_enum(vm["State"], _VM_STATES),
+        generation=int(vm["Generation"]),
+        memory_startup=int(vm["MemoryStartup"]),
+        processor_count=int(vm["ProcessorCount"]),
+        mac=mac or None,  # 000000000000: a dynamic MAC not assigned yet
+        vlan_id=vlan_id,
+        dvd_paths=tuple(str(d["Path"]) for d in dvds if d.get("Path")),
+        secure_boot_template=str(firmware[0]["SecureBootTemplate"]) if firmware else None,
+        ip_addresses=tuple(str(a) for a in (adapters[0].get("IPAddresses") or []))
+        if adapters
+        else (),
+    )
+
+
+def _enum(value: Any, names: Mapping[int, str]) -> str:
+    return names.get(value, str(value)) if isinstance(value, int) else str(value)
+
+
+# Actions -----------------------------------------------------------------------------------
+
+
+def stage_seed_iso(session: PowerShellSession, spec: VmSpec, iso: bytes) -> None:
+    """Write the ISO beside its final path and verify its SHA-256, in one round trip.
+
+    The verified file is moved into place by create_vm, so a reader never sees a partial ISO.
+    """
+    staged = spec.iso_path + STAGED_SUFFIX
+    chunks = [iso[i : i + CHUNK] for i in range(0, len(iso), CHUNK)] or [b""]
+    writes: list[Statement] = [
+        Cmdlet.of(
+            "Set-Content" if i == 0 else "Add-Content",
+            LiteralPath=staged,
+            Value=chunk,
+            Encoding="Byte",
+        )
+        for i, chunk in enumerate(chunks)
+    ]
+    output = session.invoke(
+        Cmdlet.of("New-Item", ItemType="Directory", Path=spec.folder, Force=True),
+        *writes,
+        Cmdlet.of("Get-FileHash", LiteralPath=staged, Algorithm="SHA256"),
+    )
+    reported = [str(o["Hash"]) for o in output if isinstance(o, dict) and "Hash" in o]
+    expected = hashlib.sha256(iso).hexdigest().upper()
+    if reported != [expected]:
+        raise ProtocolError(
+            session.host,
+            f"checksum mismatch staging {spec.iso_path}: SHA256 {reported} on the host, "
+            f"{expected} sent",
+        )
+
+
+def create_statements(
+    spec: VmSpec, *, staged: bool, make_disk: bool, cluster_role: bool
+) -> list[Statement]:
+    """The create step's pipeline: one round trip from the staged ISO to a running VM."""
+    name = spec.name
+    statements: list[Statement] = []
+    if staged:
+        staged_path = spec.iso_path + STAGED_SUFFIX
+        statements.append(
+            Cmdlet.of("Move-Item", LiteralPath=staged_path, Destination=spec.iso_path, Force=True)
+        )
+    if make_disk:
+        statements.append(
+            Cmdlet.of("New-VHD", Path=spec.vhd_path, ParentPath=spec.parent_disk, Differencing=True)
+        )
+    statements += [
+        Cmdlet.of(
+            "New-VM",
+            Name=name,
+            Generation=2,
+            MemoryStartupBytes=spec.memory_bytes,
+            VHDPath=spec.vhd_path,
+            SwitchName=spec.switch_name,
+            Path=spec.folder,
+        ),
+        Cmdlet.of("Set-VMProcessor", VMName=name, Count=spec.cpu),
+        Cmdlet.of("Set-VMNetworkAdapter", VMName=name, StaticMacAddress=hyperv_form(spec.mac)),
+    ]
+    if spec.vlan_id is not None:
+        statements.append(
+            Cmdlet.of("Set-VMNetworkAdapterVlan", VMName=name, Access=True, VlanId=spec.vlan_id)
+        )
+    statements += [
+        Cmdlet.of("Add-VMDvdDrive", VMName=name, Path=spec.iso_path),
+        Cmdlet.of("Set-VMFirmware", VMName=name, SecureBootTemplate=LINUX_SECURE_BOOT_TEMPLATE),
+        Cmdlet.of("Start-VM", Name=name),
+    ]
+    if cluster_role:
+        statements.append(Cmdlet.of("Add-ClusterVirtualMachineRole", VMName=name))
+    return statements
+
+
+def create_vm(
+    session: PowerShellSession, spec: VmSpec, *, staged: bool, make_disk: bool, cluster_role: bool
+) -> None:
+    statements = create_statements(
+        spec, staged=staged, make_disk=make_disk, cluster_role=cluster_role
+    )
+    _invoke_explaining_second_hop(session, statements)
+
+
+def start_vm(session: PowerShellSession, name: str) -> None:
+    session.invoke(Cmdlet.of("Start-VM", Name=name))
+
+
+def add_cluster_role(session: PowerShellSession, name: str) -> None:
+    _invoke_explaining_second_hop(
+        session, [Cmdlet.of("Add-ClusterVirtualMachineRole", VMName=name)]
+    )
+
+
+def _invoke_explaining_second_hop(
+    session: PowerShellSession, statements: Sequence[Statement]
+) -> None:
+    try:
+        session.invoke(*statements)
+    except RemoteCommandFailed as error:
+        if any("ClusterAccessDenied" in r.fully_qualified_error_id for r in error.records):
+            error.add_note(SECOND_HOP_NOTE)
+        raise

@@ -243,7 +243,7 @@ class SysctlValue:
         return f"sysctl:{self.name}"
 
     def read(self, host: str) -> str | None:
-        done = self.shell.run(["sysctl", "-n", self.name], check=False)
+        done = sudo(self.shell, "sysctl", "-n", self.name, check=False)  # sysctl is in sbin
         return " ".join(done.text.split()) if done.exit_status == 0 else None
 
 

@@ -251,17 +251,22 @@ class ProvisionVMs:
     ) -> None:
         vm = found.vm
         assert vm is not None
-        if vm.mac != node.mac:
+        if vm.mac is not None and vm.mac != node.mac:  # None: a create step stopped early
             raise StateConflict(
-                f"VM '{node.name}' on host {host} has MAC {vm.mac and colon_form(vm.mac)}, not "
+                f"VM '{node.name}' on host {host} has MAC {colon_form(vm.mac)}, not "
                 f"the {colon_form(node.mac)} aksnet allocated: it is not this cluster's VM.",
                 target=node.name,
             )
         if vm.state != "Running":
+            spec = fact.spec
+            fixes = [c.name for c in vms.configure_statements(spec, vm)[:-1]]
+            title = f"Start-VM {node.name} on host {host}"
+            if fixes:
+                title += f" after {', '.join(fixes)}"
             ctx.wet(
                 host,
-                f"Start-VM {node.name} on host {host}",
-                lambda: vms.start_vm(session, node.name),
+                title,
+                lambda: vms.configure_and_start(session, spec, vm),
                 _predict(host, fact, node, found.cluster_role),
             )
         if fact.clustered and not found.cluster_role:

@@ -268,9 +268,13 @@ def stage_seed_iso(session: PowerShellSession, spec: VmSpec, iso: bytes) -> None
 def create_statements(
     spec: VmSpec, *, staged: bool, make_disk: bool, cluster_role: bool
 ) -> list[Statement]:
-    """The create step's pipeline: one round trip from the staged ISO to a running VM."""
-    name = spec.name
-    statements: list[Statement] = []
+    """The create step's pipeline: one round trip from the staged ISO to a running VM.
+
+    Every statement has -ErrorAction Stop: a non-terminating error would let the next ones run
+    (New-VM without its disk, Start-VM of a half-configured VM); stopping leaves a state that
+    the next run's facts see and converge (see configure_statements).
+    """
+    statements: list[Cmdlet] = []
     if staged:
         staged_path = spec.iso_path + STAGED_SUFFIX
         statements.append(
@@ -280,31 +284,55 @@ def create_statements(
         statements.append(
             Cmdlet.of("New-VHD", Path=spec.vhd_path, ParentPath=spec.parent_disk, Differencing=True)
         )
-    statements += [
+    statements.append(
         Cmdlet.of(
             "New-VM",
-            Name=name,
+            Name=spec.name,
             Generation=2,
             MemoryStartupBytes=spec.memory_bytes,
             VHDPath=spec.vhd_path,
             SwitchName=spec.switch_name,
             Path=spec.folder,
-        ),
-        Cmdlet.of("Set-VMProcessor", VMName=name, Count=spec.cpu),
-        Cmdlet.of("Set-VMNetworkAdapter", VMName=name, StaticMacAddress=hyperv_form(spec.mac)),
-    ]
-    if spec.vlan_id is not None:
-        statements.append(
+        )
+    )
+    statements += configure_statements(spec, None)
+    if cluster_role:
+        statements.append(Cmdlet.of("Add-ClusterVirtualMachineRole", VMName=spec.name))
+    return [_stopping(s) for s in statements]
+
+
+def configure_statements(spec: VmSpec, vm: VmState | None) -> list[Cmdlet]:
+    """Settings that differ from spec (all of them for a new VM), then Start-VM.
+
+    For a VM that exists but is off: a run that stopped halfway through the create step left
+    it so, and these statements finish the job without creating anything twice.
+    """
+    name = spec.name
+    out: list[Cmdlet] = []
+    if vm is not None and vm.memory_startup != spec.memory_bytes:
+        out.append(Cmdlet.of("Set-VMMemory", VMName=name, StartupBytes=spec.memory_bytes))
+    if vm is None or vm.processor_count != spec.cpu:
+        out.append(Cmdlet.of("Set-VMProcessor", VMName=name, Count=spec.cpu))
+    if vm is None or vm.mac != spec.mac:
+        out.append(
+            Cmdlet.of("Set-VMNetworkAdapter", VMName=name, StaticMacAddress=hyperv_form(spec.mac))
+        )
+    if spec.vlan_id is not None and (vm is None or vm.vlan_id != spec.vlan_id):
+        out.append(
             Cmdlet.of("Set-VMNetworkAdapterVlan", VMName=name, Access=True, VlanId=spec.vlan_id)
         )
-    statements += [
-        Cmdlet.of("Add-VMDvdDrive", VMName=name, Path=spec.iso_path),
-        Cmdlet.of("Set-VMFirmware", VMName=name, SecureBootTemplate=LINUX_SECURE_BOOT_TEMPLATE),
-        Cmdlet.of("Start-VM", Name=name),
-    ]
-    if cluster_role:
-        statements.append(Cmdlet.of("Add-ClusterVirtualMachineRole", VMName=name))
-    return statements
+    if vm is None or spec.iso_path.lower() not in (p.lower() for p in vm.dvd_paths):
+        out.append(Cmdlet.of("Add-VMDvdDrive", VMName=name, Path=spec.iso_path))
+    if vm is None or vm.secure_boot_template != LINUX_SECURE_BOOT_TEMPLATE:
+        out.append(
+            Cmdlet.of("Set-VMFirmware", VMName=name, SecureBootTemplate=LINUX_SECURE_BOOT_TEMPLATE)
+        )
+    out.append(Cmdlet.of("Start-VM", Name=name))
+    return out
+
+
+def _stopping(statement: Cmdlet) -> Cmdlet:
+    return Cmdlet(statement.name, (*statement.parameters, ("ErrorAction", "Stop")))
 
 
 def create_vm(
@@ -316,8 +344,9 @@ def create_vm(
     _invoke_explaining_second_hop(session, statements)
 
 
-def start_vm(session: PowerShellSession, name: str) -> None:
-    session.invoke(Cmdlet.of("Start-VM", Name=name))
+def configure_and_start(session: PowerShellSession, spec: VmSpec, vm: VmState) -> None:
+    """Finish a VM that exists but is off: the settings that differ, then Start-VM."""
+    session.invoke(*[_stopping(s) for s in configure_statements(spec, vm)])
 
 
 def add_cluster_role(session: PowerShellSession, name: str) -> None:

@@ -11,16 +11,17 @@ from typing import Any
 
 import pytest
 
-from aksnet.errors import HostFailures, RemoteCommandFailed
+from aksnet.errors import HostFailures, RemoteCommandFailed, StateConflict
 from aksnet.infra.hostkeys import HostKeyPair, generate_host_key
 from aksnet.infra.macpool import colon_form
-from aksnet.infra.provision import NodeVm, ProvisionVMs, node_vms
+from aksnet.infra.provision import DEFAULT_IMAGE, NodeVm, ProvisionVMs, node_vms
 from aksnet.model.cluster import cluster_spec, node_pool_spec
 from aksnet.plan import apply, dry_run
+from aksnet.plan.journal import StoreJournal
 from aksnet.remote.base import Cmdlet
 from aksnet.remote.known_hosts import KnownHosts
 from aksnet.remote.ssh import SSHSession
-from tests.provision.conftest import VLAN, Fabric
+from tests.provision.conftest import VLAN, Fabric, node_image
 
 GIB = 1024**3
 
@@ -92,7 +93,12 @@ def test_a_cluster_s_vms_are_created_reachable_and_a_second_apply_does_nothing(
         _check_ssh(fabric, node, keys[node.name])
 
     again = ProvisionVMs(plan_nodes(fabric, keys), fabric.sessions, fabric.settings())
+    for server in fabric.lab.servers.values():
+        server.stats.reset()
     second = apply([again])
+    # Reading costs the 2 host-level round trips and 1 per VM: the other 2 per VM were the ISO
+    # and the create step.
+    assert fabric.round_trips() == {h: 2 + n for h, n in per_host.items()}
     assert second.changes == [] and second.records == []
     assert again.placement == phase.placement
 
@@ -163,3 +169,58 @@ def test_a_cluster_that_does_not_fit_is_refused_before_anything_is_created(
         apply([phase])
     assert "c1-cp-0" in str(caught.value) and "Nothing was created" in str(caught.value)
     assert vms_on(fabric) == {"hci1": [], "hci2": []}
+
+
+def test_a_run_that_failed_on_one_host_resumes_from_the_journal_and_converges(
+    fabric: Fabric,
+) -> None:
+    keys: dict[str, HostKeyPair] = {}
+    nodes = plan_nodes(fabric, keys)
+    fabric.sessions["hci2"].invoke(Cmdlet.of("Remove-Item", LiteralPath=DEFAULT_IMAGE))
+    journal_path = fabric.tmp / "journal.db"
+    phase = ProvisionVMs(nodes, fabric.sessions, fabric.settings())
+    with pytest.raises(HostFailures) as caught, StoreJournal(
+        journal_path, kind="create", target="c1"
+    ) as journal:
+        apply([phase], journal=journal)
+    assert set(caught.value.by_host) == {"hci2"}  # hci1's VM was made; hci2 names its failure
+    failure = caught.value.by_host["hci2"]  # both hci2 VMs failed, concurrently
+    errors = failure.exceptions if isinstance(failure, ExceptionGroup) else (failure,)
+    assert errors and all("aksnet-linux.vhdx" in str(e) for e in errors)
+    assert [v["Name"] for v in vms_on(fabric)["hci2"]] == []  # -ErrorAction Stop: no half VM
+
+    node_image(fabric.sessions["hci2"])
+    resumed_phase = ProvisionVMs(plan_nodes(fabric, keys), fabric.sessions, fabric.settings())
+    with StoreJournal(journal_path, kind="create", target="c1") as journal:
+        resumed = apply([resumed_phase], journal=journal)
+    assert resumed.resumed
+    created = sorted(r.title.split()[1] for r in resumed.changes if r.title.startswith("New-VM"))
+    assert created == ["c1-linux-0", "c1-linux-1"]
+    names = sorted(v["Name"] for vs in vms_on(fabric).values() for v in vs)
+    assert names == ["c1-cp-0", "c1-linux-0", "c1-linux-1"]
+    for node in nodes:
+        _check_vm_on_host(fabric, node, resumed_phase.placement[node.name])
+        _check_ssh(fabric, node, keys[node.name])
+
+
+def test_a_stopped_vm_is_started_and_a_foreign_vm_of_the_same_name_is_refused(
+    fabric: Fabric,
+) -> None:
+    keys: dict[str, HostKeyPair] = {}
+    nodes = plan_nodes(fabric, keys)[:1]
+    phase = ProvisionVMs(nodes, fabric.sessions, fabric.settings())
+    apply([phase])
+    host = phase.placement["c1-cp-0"]
+    fabric.sessions[host].invoke(Cmdlet.of("Stop-VM", Name="c1-cp-0", Force=True))
+    again = apply([ProvisionVMs(nodes, fabric.sessions, fabric.settings())])
+    assert [r.title for r in again.changes] == [f"Start-VM c1-cp-0 on host {host}"]
+    _check_ssh(fabric, nodes[0], keys["c1-cp-0"])
+
+    fabric.sessions[host].invoke(
+        Cmdlet.of("Set-VMNetworkAdapter", VMName="c1-cp-0", StaticMacAddress="02A5FF000001")
+    )
+    with pytest.raises(HostFailures) as caught:
+        apply([ProvisionVMs(nodes, fabric.sessions, fabric.settings())])
+    refused = caught.value.by_host[host]
+    assert isinstance(refused, StateConflict) and "not this cluster's VM" in str(refused)
+    assert "02:a5:ff:00:00:01" in str(refused)

@@ -179,9 +179,10 @@ def test_a_run_that_failed_on_one_host_resumes_from_the_journal_and_converges(
     fabric.sessions["hci2"].invoke(Cmdlet.of("Remove-Item", LiteralPath=DEFAULT_IMAGE))
     journal_path = fabric.tmp / "journal.db"
     phase = ProvisionVMs(nodes, fabric.sessions, fabric.settings())
-    with pytest.raises(HostFailures) as caught, StoreJournal(
-        journal_path, kind="create", target="c1"
-    ) as journal:
+    with (
+        pytest.raises(HostFailures) as caught,
+        StoreJournal(journal_path, kind="create", target="c1") as journal,
+    ):
         apply([phase], journal=journal)
     assert set(caught.value.by_host) == {"hci2"}  # hci1's VM was made; hci2 names its failure
     failure = caught.value.by_host["hci2"]  # both hci2 VMs failed, concurrently

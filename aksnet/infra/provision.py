@@ -160,10 +160,11 @@ class ProvisionVMs:
         hosts = sorted(self.sessions)
         host_fact, cluster_fact = HostFact(self.sessions), vms.ClusterFact(self.sessions)
         facts = ctx.each_host([HostWork(h, _reader(ctx, h, host_fact)) for h in hosts])
-        clusters = ctx.each_host([HostWork(h, _reader(ctx, h, cluster_fact)) for h in hosts])
         by_host = {h: f for h, f in zip(hosts, facts, strict=True) if f is not None}
-        clustered = {h: c is not None for h, c in zip(hosts, clusters, strict=True)}
-        self.placement = self._place(by_host)
+        self.placement = self._place(by_host)  # refuses a cluster that does not fit, first
+        used = sorted(set(self.placement.values()))
+        clusters = ctx.each_host([HostWork(h, _reader(ctx, h, cluster_fact)) for h in used])
+        clustered = {h: c is not None for h, c in zip(used, clusters, strict=True)}
         work = [
             HostWork(self.placement[n.name], _bound(self._provision, ctx, n, clustered))
             for n in self.nodes
@@ -172,9 +173,15 @@ class ProvisionVMs:
         return None
 
     def _place(self, facts: Mapping[str, HostFacts]) -> dict[str, str]:
-        existing = {}
-        for host, f in facts.items():
+        existing: dict[str, str] = {}
+        for host, f in sorted(facts.items()):
             for name in f.vm_names:
+                if name.lower() in existing:
+                    raise StateConflict(
+                        f"VM '{name}' exists on hosts {existing[name.lower()]} and {host}: "
+                        "remove the one that is not this cluster's before provisioning.",
+                        target=name,
+                    )
                 existing[name.lower()] = host
         demands = [
             VmDemand(n.name, n.role, n.cpu, n.memory_bytes, self.settings.disk_bytes)

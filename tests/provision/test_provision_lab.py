@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from aksnet.errors import HostFailures, RemoteCommandFailed, StateConflict
+from aksnet.errors import CapacityExceeded, HostFailures, RemoteCommandFailed, StateConflict
 from aksnet.infra.hostkeys import HostKeyPair, generate_host_key
 from aksnet.infra.macpool import colon_form
 from aksnet.infra.provision import DEFAULT_IMAGE, NodeVm, ProvisionVMs, node_vms
@@ -165,7 +165,7 @@ def test_a_cluster_that_does_not_fit_is_refused_before_anything_is_created(
         for n in nodes
     ]
     phase = ProvisionVMs(huge, fabric.sessions, fabric.settings())
-    with pytest.raises(Exception, match=r"memory on host hci\d") as caught:
+    with pytest.raises(CapacityExceeded, match=r"memory on host hci\d") as caught:
         apply([phase])
     assert "c1-cp-0" in str(caught.value) and "Nothing was created" in str(caught.value)
     assert vms_on(fabric) == {"hci1": [], "hci2": []}
@@ -225,3 +225,8 @@ def test_a_stopped_vm_is_started_and_a_foreign_vm_of_the_same_name_is_refused(
     refused = caught.value.by_host[host]
     assert isinstance(refused, StateConflict) and "not this cluster's VM" in str(refused)
     assert "02:a5:ff:00:00:01" in str(refused)
+
+    other = "hci2" if host == "hci1" else "hci1"
+    fabric.sessions[other].invoke(Cmdlet.of("New-VM", Name="c1-cp-0", NoVHD=True))
+    with pytest.raises(StateConflict, match=r"exists on hosts hci1 and hci2"):
+        apply([ProvisionVMs(nodes, fabric.sessions, fabric.settings())])

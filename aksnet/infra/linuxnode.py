@@ -367,8 +367,8 @@ class NodeSetup:
 
     def prepare(self, plugin: Plugin, cluster: Sequence[LinuxNode]) -> None:
         """Everything before kubeadm, in the order a node needs it."""
+        self.hosts(cluster)  # first: sudo resolves the new host name, and must find it here
         self.hostname()
-        self.hosts(cluster)
         self.kernel_modules(plugin)
         self.sysctls(plugin)
         self.firewall(plugin)

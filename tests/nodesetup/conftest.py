@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import paramiko
 import pytest
 
-from aksnet.infra.jointoken import JoinToken
+from aksnet.infra.jointoken import CertificateKey, JoinToken
 from aksnet.infra.linuxnode import LinuxNode, LinuxNodeSetup, kubeadm_configs
 from aksnet.infra.manifests import NodeRole
 from aksnet.lab.linux import k8sstub
@@ -45,14 +46,16 @@ class Node:
     name: str
     role: NodeRole
     session: RecordingSession
+    client: paramiko.SSHClient | None = None
 
     def linux_node(self) -> LinuxNode:
         return LinuxNode(self.name, self.vm.address, self.role, self.session)
 
     def sh(self, command: str) -> str:
         """Run command on the node over an independent connection; fail on a non-zero status."""
-        with ssh(self.vm) as client:
-            status, out = run(client, command)
+        if self.client is None:
+            self.client = ssh(self.vm)
+        status, out = run(self.client, command)
         assert status == 0, f"{command!r} exited {status}: {out}"
         return out
 
@@ -62,13 +65,15 @@ class Cluster:
     spec: ClusterSpec
     api_vip: str
     token: JoinToken
+    certificate_key: CertificateKey
     nodes: list[Node]
 
     def phase(self) -> LinuxNodeSetup:
         plugin = get_plugin(self.spec.primary_network_plugin)
-        configs = kubeadm_configs(self.spec, self.api_vip, self.token)
+        configs = kubeadm_configs(self.spec, self.api_vip, self.token, self.certificate_key)
         linux = [n.linux_node() for n in self.nodes]
-        return LinuxNodeSetup(linux, plugin, configs, secrets=[self.token])
+        secrets = [self.token, self.certificate_key]
+        return LinuxNodeSetup(linux, plugin, configs, secrets=secrets)
 
 
 def start_cluster(the_lab: Lab, tmp_path: Path, plugin: str, roles: Sequence[NodeRole]) -> Cluster:
@@ -93,7 +98,7 @@ def start_cluster(the_lab: Lab, tmp_path: Path, plugin: str, roles: Sequence[Nod
         )
         nodes.append(Node(vm, f"c1-{role}-{number}", role, session))
     vip = str(ipaddress.IPv4Address(nodes[0].vm.address) + 100)
-    return Cluster(spec, vip, JoinToken.generate(), nodes)
+    return Cluster(spec, vip, JoinToken.generate(), CertificateKey.generate(), nodes)
 
 
 @pytest.fixture
@@ -111,3 +116,5 @@ def cluster_of(lab: Lab, tmp_path: Path) -> Iterator[Any]:  # noqa: F811
         for cluster in made:
             for node in cluster.nodes:
                 node.session.close()
+                if node.client is not None:
+                    node.client.close()

@@ -164,6 +164,9 @@ def _check_join(join: dict[str, Any]) -> None:
         "discovery.bootstrapToken.caCertHashes (sha256:<64 hex>)",
     )
     _require(_field(join, "nodeRegistration", "name"), "nodeRegistration.name")
+    if "controlPlane" in join:
+        key = str(_field(join, "controlPlane", "certificateKey") or "")
+        _require(re.fullmatch(r"[0-9a-f]{64}", key), "controlPlane.certificateKey (64 hex digits)")
 
 
 def _field(document: dict[str, Any], *names: str) -> Any:

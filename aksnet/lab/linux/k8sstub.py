@@ -264,10 +264,12 @@ def modprobe(args: Sequence[str]) -> dict[str, Any]:
         raise Refused(f"usage: modprobe MODULE (got {list(args)})")
     module, state = names[0], _module_state(names[0])
     if state is None:
-        print(
-            f"EMULATED modprobe (aksnet lab): not loading {module}: a lab node shares the "
-            "machine's kernel, and loading a module would change the machine"
-        )
+        note = "not loading it: the node shares the machine's kernel, loading would change it"
+    elif state == "static-kernel":
+        note = "the kernel has no loadable module support; nothing loaded"
+    else:
+        note = f"already {state}; nothing to load"
+    print(f"EMULATED modprobe (aksnet lab): {module}: {note}")
     return {"module": module, "state": state or "absent, not loaded"}
 
 

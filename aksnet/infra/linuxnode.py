@@ -6,91 +6,63 @@ with the ports the node and the plugin need, containerd (SystemdCgroup) and the 
 directories; then `kubeadm init --config` on the first control-plane node and `kubeadm join
 --config` on the others. Every decision reads a fact first, so a second run changes nothing.
 
-Files are written with put() into a private staging directory of the login user and installed
-as root with `install`, so their content (the kubeadm configuration holds the join token) never
-travels in argv and is compared only by sha256, never read back. Nothing here knows about the
-lab: a lab node brings its own emulated kubeadm on sudo's PATH.
+Facts and root helpers are in aksnet.infra.linuxfacts (file content travels by put(), never in
+argv, and is compared by sha256), file contents in aksnet.infra.linuxconf. Nothing here knows
+about the lab: a lab node brings its own emulated kubeadm on sudo's PATH.
 """
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
-import json
 import logging
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
-
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 
 from aksnet.errors import InvalidInput, RemoteCommandFailed
 from aksnet.infra.jointoken import CertificateKey, JoinToken, Secret
+from aksnet.infra.linuxconf import (
+    CA_CERT,
+    CONTAINERD_CONFIG,
+    CONTAINERD_FILE,
+    DIRECTORIES,
+    KUBEADM_FILE,
+    KUBELET_KUBECONFIG,
+    MODULES_FILE,
+    NFT_FILE,
+    NFT_TABLE,
+    PLACEHOLDER_CA_HASH,
+    SYSCTL_FILE,
+    ca_cert_hash,
+    firewall_ports,
+    hosts_text,
+    modules_text,
+    nft_comment,
+    nft_text,
+    sysctl_text,
+)
+from aksnet.infra.linuxfacts import (
+    DirectoryState,
+    Exists,
+    FileState,
+    KernelHostname,
+    ModuleState,
+    NftRuleComments,
+    NodeShell,
+    SysctlValue,
+    TextFile,
+    file_state,
+    install_file,
+    sudo,
+)
 from aksnet.infra.manifests import KubeadmConfig, KubeadmNode, NodeRole, render_kubeadm_config
 from aksnet.model.cluster import ClusterSpec
-from aksnet.network.plugins import KUBERNETES_PORTS, Plugin
+from aksnet.network.plugins import Plugin
 from aksnet.plan.actions import masked
 from aksnet.plan.facts import Fact, Forecast
 from aksnet.plan.parallel import HostWork
 from aksnet.plan.runner import RunContext
-from aksnet.remote.base import Completed
 
 log = logging.getLogger(__name__)
-
-MODULES_FILE = "/etc/modules-load.d/aksnet.conf"
-SYSCTL_FILE = "/etc/sysctl.d/90-aksnet.conf"
-NFT_FILE = "/etc/nftables.d/aksnet.nft"
-NFT_TABLE = ("inet", "aksnet")
-CONTAINERD_FILE = "/etc/containerd/config.toml"
-KUBEADM_FILE = "/etc/kubernetes/aksnet/kubeadm-config.yaml"
-KUBELET_KUBECONFIG = "/etc/kubernetes/kubelet.conf"  # kubeadm writes it on init and on join
-CA_CERT = "/etc/kubernetes/pki/ca.crt"
-STAGING_DIR = ".aksnet-staging"  # in the login user's home, mode 0700
-DIRECTORIES = ("/etc/kubernetes/manifests", "/var/lib/kubelet", "/etc/cni/net.d", "/opt/cni/bin")
-HOSTS_BEGIN, HOSTS_END = "# BEGIN aksnet cluster nodes", "# END aksnet cluster nodes"
-# Only for planning joins in a dry run before the first control plane exists; never written.
-PLACEHOLDER_CA_HASH = "sha256:" + "0" * 64
-
-CONTAINERD_CONFIG = """\
-# Managed by aksnet: containerd for kubelet with the systemd cgroup driver.
-version = 2
-
-[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-  runtime_type = "io.containerd.runc.v2"
-
-[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-  SystemdCgroup = true
-"""
-
-# One round trip: "<mode> <owner>:<group> <sha256>" of a file, or nothing when it is absent.
-_FILE_STATE = (
-    'if [ -e "$1" ]; then printf "%s " "$(stat -c "%a %U:%G" -- "$1")"; '
-    'sha256sum -- "$1" | cut -d" " -f1; fi'
-)
-_MODULE_STATE = (
-    "[ -e /proc/modules ] || { echo static-kernel; exit 0; }; "
-    'if grep -q "^$1 " /proc/modules; then echo loaded; '
-    'elif [ -d "/sys/module/$1" ]; then echo built-in; '
-    'elif grep -qs "/$1.ko" "/lib/modules/$(uname -r)/modules.builtin"; then echo built-in; fi'
-)
-_INSTALL = 'install -D -m "$1" -o root -g root -T "$2" "$3"; status=$?; rm -f -- "$2"; exit $status'
-
-
-class NodeShell(Protocol):
-    """What setup needs of a node's connection (aksnet.remote.ssh.SSHSession has it)."""
-
-    def run(
-        self,
-        argv: Sequence[str],
-        *,
-        stdin: bytes | None = None,
-        timeout: float | None = None,
-        check: bool = True,
-    ) -> Completed: ...
-
-    def put(self, data: bytes, remote_path: str, *, mode: int = 0o644) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -131,229 +103,6 @@ def kubeadm_configs(
         )
 
     return render
-
-
-# Remote helpers
-
-
-def sudo(shell: NodeShell, *argv: str, check: bool = True) -> Completed:
-    return shell.run(["sudo", "-n", *argv], check=check)
-
-
-def install_file(shell: NodeShell, data: bytes, path: str, mode: int) -> None:
-    """Write data to path as root with mode: put() to a private staging file, then install."""
-    shell.run(["mkdir", "-p", "-m", "0700", STAGING_DIR])
-    staged = f"{STAGING_DIR}/{secrets.token_hex(8)}"
-    shell.put(data, staged, mode=0o600)
-    sudo(shell, "sh", "-c", _INSTALL, "sh", f"{mode:o}", staged, path)
-
-
-def file_state(data: bytes, mode: int) -> str:
-    """What FileState reads for a root-owned file holding data with mode."""
-    return f"{mode:o} root:root {hashlib.sha256(data).hexdigest()}"
-
-
-# Facts
-
-
-@dataclass(frozen=True)
-class FileState:
-    """ "<mode> <owner>:<group> <sha256>" of a file; the content itself is never read back."""
-
-    shell: NodeShell
-    path: str
-
-    @property
-    def key(self) -> str:
-        return f"file:{self.path}"
-
-    def read(self, host: str) -> str | None:
-        return sudo(self.shell, "sh", "-c", _FILE_STATE, "sh", self.path).text.strip() or None
-
-
-@dataclass(frozen=True)
-class DirectoryState:
-    """ "<mode> <owner>" of a directory; None when absent."""
-
-    shell: NodeShell
-    path: str
-
-    @property
-    def key(self) -> str:
-        return f"directory:{self.path}"
-
-    def read(self, host: str) -> str | None:
-        done = self.shell.run(["stat", "-c", "%a %U %F", "--", self.path], check=False)
-        fields = done.text.split(" ", 2)
-        if done.exit_status != 0 or fields[2:] != ["directory\n"]:
-            return None
-        return " ".join(fields[:2])
-
-
-@dataclass(frozen=True)
-class TextFile:
-    """The text of a world-readable file (not for secrets); None when absent."""
-
-    shell: NodeShell
-    path: str
-
-    @property
-    def key(self) -> str:
-        return f"text:{self.path}"
-
-    def read(self, host: str) -> str | None:
-        done = self.shell.run(["cat", "--", self.path], check=False)
-        return done.text if done.exit_status == 0 else None
-
-
-@dataclass(frozen=True)
-class KernelHostname:
-    shell: NodeShell
-
-    key = "hostname"
-
-    def read(self, host: str) -> str | None:
-        return self.shell.run(["hostname"]).text.strip() or None
-
-
-@dataclass(frozen=True)
-class ModuleState:
-    """'loaded', 'built-in', 'static-kernel' (no loadable modules at all) or None (absent)."""
-
-    shell: NodeShell
-    module: str
-
-    @property
-    def key(self) -> str:
-        return f"module:{self.module}"
-
-    def read(self, host: str) -> str | None:
-        return self.shell.run(["sh", "-c", _MODULE_STATE, "sh", self.module]).text.strip() or None
-
-
-@dataclass(frozen=True)
-class SysctlValue:
-    """The live value of a sysctl (whitespace normalised); None when the key does not exist."""
-
-    shell: NodeShell
-    name: str
-
-    @property
-    def key(self) -> str:
-        return f"sysctl:{self.name}"
-
-    def read(self, host: str) -> str | None:
-        done = sudo(self.shell, "sysctl", "-n", self.name, check=False)  # sysctl is in sbin
-        return " ".join(done.text.split()) if done.exit_status == 0 else None
-
-
-@dataclass(frozen=True)
-class NftRuleComments:
-    """The comments of the rules in table inet aksnet (aksnet tags each rule); None: no table."""
-
-    shell: NodeShell
-
-    key = "nft:inet aksnet"
-
-    def read(self, host: str) -> tuple[str, ...] | None:
-        done = sudo(self.shell, "nft", "-j", "list", "table", *NFT_TABLE, check=False)
-        if done.exit_status != 0:
-            return None
-        items = json.loads(done.text).get("nftables", [])
-        return tuple(i["rule"].get("comment", "") for i in items if "rule" in i)
-
-
-@dataclass(frozen=True)
-class Exists:
-    """'yes' when a path exists (read as root); None otherwise."""
-
-    shell: NodeShell
-    path: str
-
-    @property
-    def key(self) -> str:
-        return f"exists:{self.path}"
-
-    def read(self, host: str) -> str | None:
-        return (
-            "yes"
-            if sudo(self.shell, "test", "-e", self.path, check=False).exit_status == 0
-            else None
-        )
-
-
-# Desired content
-
-
-def modules_text(plugin: Plugin) -> str:
-    lines = [f"# Managed by aksnet: kernel modules the {plugin.name} network plugin needs."]
-    return "\n".join([*lines, *plugin.linux.kernel_modules]) + "\n"
-
-
-def sysctl_text(plugin: Plugin) -> str:
-    lines = [f"# Managed by aksnet: sysctls the {plugin.name} network plugin needs."]
-    return "\n".join([*lines, *(f"{k} = {v}" for k, v in plugin.linux.sysctls)]) + "\n"
-
-
-def firewall_ports(plugin: Plugin) -> list[tuple[str, str]]:
-    """(protocol, port or range) the node must accept: the plugin's, then Kubernetes'."""
-    ports = [(p, n) for p, n, _ in (*plugin.linux.firewall_ports, *KUBERNETES_PORTS)]
-    return list(dict.fromkeys(ports))
-
-
-def nft_comment(protocol: str, port: str) -> str:
-    return f"aksnet {protocol}/{port}"
-
-
-def nft_text(plugin: Plugin) -> str:
-    """The table, replaced as a whole when loaded (create, delete, define: one transaction).
-
-    The chain accepts and counts the ports; its policy stays accept so that it never cuts a
-    node off (nftables: an accept here does not override a drop in another table's chain).
-    """
-    rules = [_nft_rule(protocol, port) for protocol, port in firewall_ports(plugin)]
-    table = " ".join(NFT_TABLE)
-    return "\n".join(
-        [
-            "#!/usr/sbin/nft -f",
-            f"# Managed by aksnet: ports for Kubernetes and the {plugin.name} network plugin.",
-            f"table {table} {{}}",
-            f"delete table {table}",
-            f"table {table} {{",
-            "    chain input {",
-            "        type filter hook input priority filter; policy accept;",
-            *rules,
-            "    }",
-            "}",
-            "",
-        ]
-    )
-
-
-def _nft_rule(protocol: str, port: str) -> str:
-    comment = json.dumps(nft_comment(protocol, port))
-    return f"        {protocol} dport {port} counter accept comment {comment}"
-
-
-def hosts_text(current: str, nodes: Sequence[LinuxNode]) -> str:
-    """current /etc/hosts with aksnet's block of cluster nodes replaced (or appended)."""
-    block = [HOSTS_BEGIN, *(f"{n.address} {n.name}" for n in nodes), HOSTS_END]
-    lines = current.splitlines()
-    if HOSTS_BEGIN in lines and HOSTS_END in lines:
-        start, end = lines.index(HOSTS_BEGIN), lines.index(HOSTS_END)
-        lines[start : end + 1] = block
-    else:
-        lines += block
-    return "\n".join(lines) + "\n"
-
-
-def ca_cert_hash(pem: bytes) -> str:
-    """kubeadm's discovery hash: sha256 of the CA certificate's SubjectPublicKeyInfo."""
-    public_key = x509.load_pem_x509_certificate(pem).public_key()
-    spki = public_key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return "sha256:" + hashlib.sha256(spki).hexdigest()
 
 
 # Actions for one node
@@ -406,7 +155,7 @@ class NodeSetup:
     def hosts(self, cluster: Sequence[LinuxNode]) -> None:
         fact = TextFile(self.shell, "/etc/hosts")
         current = self.ctx.fact(self.host, fact) or ""
-        wanted = hosts_text(current, cluster)
+        wanted = hosts_text(current, [(n.address, n.name) for n in cluster])
         if current != wanted:
             self.ctx.wet(
                 self.host,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aksnet.infra.linuxnode import KUBEADM_FILE
+from aksnet.infra.linuxconf import KUBEADM_FILE
 from aksnet.plan import apply, dry_run, format_plan
 from tests.nodesetup.conftest import Cluster, Node
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from aksnet.infra.linuxnode import CA_CERT, KUBEADM_FILE, ca_cert_hash
+from aksnet.infra.linuxconf import CA_CERT, KUBEADM_FILE, ca_cert_hash
 from aksnet.plan import RecordingListener, apply, format_result
 from tests.nodesetup.conftest import Cluster, Node
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from aksnet.infra.linuxnode import KUBEADM_FILE, MODULES_FILE, NFT_FILE, SYSCTL_FILE
+from aksnet.infra.linuxconf import KUBEADM_FILE, MODULES_FILE, NFT_FILE, SYSCTL_FILE
 from aksnet.network.plugins import KUBERNETES_PORTS, get_plugin
 from aksnet.plan import apply, format_result
 from aksnet.plan.report import NO_CHANGES_MADE

@@ -193,6 +193,8 @@ def set_config(request: Request, out: Emitter) -> None:
     from aksnet.model.sizes import vm_size
 
     given = dict(request.parameters)
+    for name, maker in (("vnet", "New-AksHciNetworkSetting"), ("proxySettings", "a proxy object")):
+        _require_object(given, name, maker)
     if "controlPlaneVmSize" in given:
         given["controlPlaneVmSize"] = vm_size(
             given["controlPlaneVmSize"], "controlPlaneVmSize"
@@ -220,6 +222,12 @@ def _config_view(config: dict[str, Any]) -> dict[str, Any]:
         "labMode": bool(config.get("labMode", False)),
         "StorePath": str(store_path()),
     }
+
+
+def _require_object(parameters: dict[str, Any], name: str, maker: str) -> None:
+    value = parameters.get(name)
+    if value is not None and not isinstance(value, dict):
+        raise InvalidInput(name, value, f"pass the object that {maker} returns.")
 
 
 def _network_object(vnet: dict[str, Any], parameter: str) -> dict[str, Any]:
@@ -269,6 +277,7 @@ def _cluster_arguments(p: dict[str, Any]) -> dict[str, Any]:
         vnet = vnet.get("Name")
     if not isinstance(vnet, str) or not vnet:
         raise InvalidInput("vnet", vnet, "give the name or object of a cluster network.")
+    _require_object(p, "loadBalancerSettings", "New-AksHciLoadBalancerSetting")
     lb = p.pop("loadBalancerSettings", None)
     arguments = {snake(name): value for name, value in p.items()}
     arguments["vnet"] = vnet

@@ -68,7 +68,7 @@ _CLUSTER_PARAMETERS: dict[str, Param] = {
     "windowsNodeCount": INT,
     "controlPlaneVmSize": STR,
     "loadBalancerVmSize": STR,
-    "loadBalancerSettings": _p("object"),
+    "loadBalancerSettings": _p("object", "string"),  # a string is refused by name
     "linuxNodeVmSize": STR,
     "windowsNodeVmSize": STR,
     "taints": STR_LIST,
@@ -122,8 +122,8 @@ _CONFIG_PARAMETERS: dict[str, Param] = {
     **{n: STR for n in _CONFIG_STRINGS},
     **{n: INT for n in _CONFIG_INTS},
     **{n: BOOL for n in _CONFIG_SWITCHES},
-    "vnet": _p("object"),
-    "proxySettings": _p("object"),
+    "vnet": _p("object", "string"),  # [object] in PowerShell: strings are refused by name
+    "proxySettings": _p("object", "string"),
 }
 
 REQUEST_SCHEMA: dict[str, CommandSchema] = {

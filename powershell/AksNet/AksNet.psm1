@@ -1,0 +1,26 @@
+# AksNet: AksHci-compatible cmdlets over a JSON-lines bridge to the aksnet Python library.
+# Each public cmdlet binds and validates its parameters, then calls Invoke-AksNetBridge, the one
+# private helper that runs `python -m aksnet.bridge` (see aksnet/bridge_protocol.md).
+
+Set-StrictMode -Version 3.0
+
+foreach ($folder in 'Private', 'Public') {
+    $scripts = Get-ChildItem -Path (Join-Path $PSScriptRoot $folder) -Filter '*.ps1' -ErrorAction Stop
+    foreach ($script in $scripts) { . $script.FullName }
+}
+
+# Tab completion of stored network names, from the store itself.
+$networkNameCompleter = {
+    param($commandName, $parameterName, $wordToComplete, $commandAst, $fakeBoundParameters)
+    $networks = Invoke-AksNetBridge -Command 'Get-AksHciClusterNetwork' -ErrorAction SilentlyContinue
+    foreach ($network in $networks) {
+        if ($network.Name -like "$wordToComplete*") {
+            [System.Management.Automation.CompletionResult]::new(
+                $network.Name, $network.Name, 'ParameterValue', "$($network.Name) ($($network.Model))")
+        }
+    }
+}
+Register-ArgumentCompleter -CommandName 'Get-AksHciClusterNetwork', 'Remove-AksHciClusterNetwork' -ParameterName 'name' -ScriptBlock $networkNameCompleter
+Register-ArgumentCompleter -CommandName 'New-AksHciCluster' -ParameterName 'vnet' -ScriptBlock $networkNameCompleter
+
+Export-ModuleMember -Function (Get-ChildItem -Path (Join-Path $PSScriptRoot 'Public') -Filter '*.ps1').BaseName

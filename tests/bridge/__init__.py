@@ -1,0 +1,1 @@
+"""Tests of the PowerShell module and the JSON-lines bridge (aksnet.bridge)."""

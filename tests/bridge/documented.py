@@ -1,0 +1,44 @@
+"""The documented AksHci parameters of each covered cmdlet (akshci-module.md §1), as test data.
+
+Get-AksNetPlugin is aksnet's own (no AksHci equivalent); Get-AksHciVmSize and Get-AksHciConfig
+take no parameters. Set-AksHciConfig's list is §1.11's syntax block.
+"""
+
+from __future__ import annotations
+
+_NETWORK = (
+    "name vswitchName gateway dnsServers ipAddressPrefix vipPoolStart vipPoolEnd "
+    "k8sNodeIpPoolStart k8sNodeIpPoolEnd vlanID"
+)
+
+_DOCUMENTED = {
+    # §1.1, both parameter sets
+    "New-AksHciCluster": (
+        "name nodePoolName kubernetesVersion controlPlaneNodeCount linuxNodeCount "
+        "windowsNodeCount controlPlaneVmSize loadBalancerVmSize loadBalancerSettings "
+        "linuxNodeVmSize windowsNodeVmSize taints nodeMaxPodCount vnet primaryNetworkPlugin "
+        "enableAdAuth enableMonitoring enableAutoScaler autoScalerProfileName nodeCount "
+        "nodeVmSize osType"
+    ),
+    "New-AksHciNetworkSetting": _NETWORK,  # §1.6
+    "New-AksHciClusterNetwork": _NETWORK,  # §1.7
+    "Get-AksHciClusterNetwork": "name clusterName",  # §1.8
+    "Remove-AksHciClusterNetwork": "name",  # §1.9
+    # §1.10: the reference page, plus -vmSize and -loadBalancerCount from the how-to
+    "New-AksHciLoadBalancerSetting": "name loadBalancerSku vmSize loadBalancerCount",
+    "Set-AksHciConfig": (  # §1.11
+        "imageDir workingDir cloudConfigLocation vnet createAutoConfigContainers "
+        "offlineDownload offsiteTransferCompleted stagingShare nodeConfigLocation "
+        "controlPlaneVmSize sshPublicKey macPoolStart macPoolEnd proxySettings cloudServiceCidr "
+        "version nodeAgentPort nodeAgentAuthorizerPort cloudAgentPort cloudAgentAuthorizerPort "
+        "clusterRoleName cloudLocation concurrentDownloads skipHostLimitChecks "
+        "skipRemotingChecks skipValidationChecks insecure skipUpdates forceDnsReplication"
+    ),
+    "Get-AksHciVmSize": "",
+    "Get-AksHciConfig": "",
+    "Get-AksNetPlugin": "",
+}
+
+DOCUMENTED_PARAMETERS: dict[str, tuple[str, ...]] = {
+    cmdlet: tuple(names.split()) for cmdlet, names in _DOCUMENTED.items()
+}

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
+from aksnet.errors import RemoteCommandFailed
 from aksnet.infra.linuxconf import CA_CERT, KUBEADM_FILE, ca_cert_hash
+from aksnet.infra.linuxnode import LinuxNode, LinuxNodeSetup
+from aksnet.infra.manifests import KubeadmConfig
+from aksnet.network.plugins import get_plugin
 from aksnet.plan import RecordingListener, apply, format_result
 from tests.nodesetup.conftest import Cluster, Node
 
@@ -71,3 +76,30 @@ def test_the_token_travels_only_in_the_file_never_in_argv_logs_or_records(
     assert "kubeadm init --config" in shown
     assert token not in shown
     assert token.split(".")[1] not in shown
+
+
+def test_a_refused_kubeadm_fails_the_run_without_the_token_and_a_fixed_run_converges(
+    cluster_of: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    cluster: Cluster = cluster_of("flannel", ("init",))
+    token = cluster.token.reveal()
+    good = cluster.phase().configs
+
+    def without_pod_subnet(node: LinuxNode, hashes: Sequence[str]) -> KubeadmConfig:
+        config = good(node, hashes)
+        text = config.reveal().replace("podSubnet:", "notPodSubnet:")
+        return KubeadmConfig(config.node, config.role, text, (cluster.token,))
+
+    plugin = get_plugin("flannel")
+    broken = LinuxNodeSetup([n.linux_node() for n in cluster.nodes], plugin, without_pod_subnet)
+    with caplog.at_level(logging.DEBUG), pytest.raises(RemoteCommandFailed) as error:
+        apply([broken])
+    assert "networking.podSubnet" in str(error.value)
+    assert token not in str(error.value) + repr(error.value) + caplog.text
+    init = cluster.nodes[0]
+    assert init.sh("sudo -n test -e /etc/kubernetes/kubelet.conf || echo absent") == "absent\n"
+    fixed = apply([cluster.phase()])
+    assert [r.title for r in fixed.changes] == [
+        f"write {KUBEADM_FILE} (mode 600) on {init.name}",
+        f"kubeadm init --config {KUBEADM_FILE} on {init.name}",
+    ]

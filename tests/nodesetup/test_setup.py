@@ -54,6 +54,8 @@ def test_setup_leaves_the_plugin_settings_and_a_second_run_changes_nothing(
         assert_node_is_set_up(node, cluster)
     # The sysctls changed inside the nodes' namespaces only, never the machine's own.
     assert {k: host_sysctl(k) for k in before} == before
+    # One SSH connection per node, reused for every fact, file and command.
+    assert [n.session.connections_opened for n in cluster.nodes] == [1, 1]
     second = apply([cluster.phase()])
     assert second.records == []
     assert format_result(second) == NO_CHANGES_MADE

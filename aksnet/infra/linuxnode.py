@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from aksnet.errors import InvalidInput, RemoteCommandFailed
+from aksnet.errors import InvalidInput, RemoteCommandFailed, StateConflict
 from aksnet.infra.jointoken import CertificateKey, JoinToken, Secret
 from aksnet.infra.linuxconf import (
     CA_CERT,
@@ -219,11 +219,12 @@ class NodeSetup:
                 kind="create",
             )
 
-    def kubeadm(self, config: KubeadmConfig, secrets: Sequence[str]) -> None:
-        """Write the configuration (0600, holds the token) and run kubeadm init or join."""
+    def kubeadm(self, render: Callable[[], KubeadmConfig], secrets: Sequence[str]) -> None:
+        """Unless joined: write the configuration (0600, holds the token), kubeadm init/join."""
         joined = Exists(self.shell, KUBELET_KUBECONFIG)
         if self.ctx.fact(self.host, joined) is not None:
             return
+        config = render()
         self.ensure_file(KUBEADM_FILE, config.reveal().encode(), 0o600, secrets)
         verb = "init" if self.node.role == "init" else "join"
         argv = ("kubeadm", verb, "--config", KUBEADM_FILE)
@@ -242,9 +243,7 @@ class NodeSetup:
         if pem is None and self.ctx.dry_run:
             return (PLACEHOLDER_CA_HASH,)
         if pem is None:
-            raise RemoteCommandFailed(
-                self.host, f"read {CA_CERT}", stderr=f"kubeadm init left no {CA_CERT}"
-            )
+            raise StateConflict(f"{self.host}: kubeadm init left no {CA_CERT}", target=self.host)
         return (ca_cert_hash(pem.encode()),)
 
 
@@ -291,12 +290,14 @@ class LinuxNodeSetup:
         return bool(self.nodes)
 
     def run(self, ctx: RunContext) -> None:
+        log.debug("setting up %d Linux node(s) for %s", len(self.nodes), self.plugin.name)
         ctx.each_host([HostWork(n.name, self._preparer(ctx, n)) for n in self.nodes])
         first = next(n for n in self.nodes if n.role == "init")
         init = NodeSetup(ctx, first)
-        init.kubeadm(self.configs(first, ()), self._secrets)
+        init.kubeadm(lambda: self.configs(first, ()), self._secrets)
         others = [n for n in self.nodes if n is not first]
         if others:
+            # Joins pin the CA that init created (kubeadm's caCertHashes).
             hashes = init.ca_cert_hashes()
             ctx.each_host([HostWork(n.name, self._joiner(ctx, n, hashes)) for n in others])
 
@@ -307,9 +308,7 @@ class LinuxNodeSetup:
         self, ctx: RunContext, node: LinuxNode, hashes: Sequence[str]
     ) -> Callable[[], None]:
         def join() -> None:
-            setup = NodeSetup(ctx, node)
-            if ctx.fact(node.name, Exists(node.shell, KUBELET_KUBECONFIG)) is None:
-                setup.kubeadm(self.configs(node, hashes), self._secrets)
+            NodeSetup(ctx, node).kubeadm(lambda: self.configs(node, hashes), self._secrets)
 
         return join
 

@@ -6,17 +6,24 @@ so "reachable over SSH with the pinned key" is a real SSH connection.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from typing import Any
 
 import pytest
 
-from aksnet.errors import CapacityExceeded, HostFailures, RemoteCommandFailed, StateConflict
+from aksnet.errors import (
+    CapacityExceeded,
+    HostFailures,
+    HostKeyMismatch,
+    RemoteCommandFailed,
+    StateConflict,
+)
 from aksnet.infra.hostkeys import HostKeyPair, generate_host_key
 from aksnet.infra.macpool import colon_form
 from aksnet.infra.provision import DEFAULT_IMAGE, NodeVm, ProvisionVMs, node_vms
 from aksnet.model.cluster import cluster_spec, node_pool_spec
-from aksnet.plan import apply, dry_run
+from aksnet.plan import apply, dry_run, format_plan
 from aksnet.plan.journal import StoreJournal
 from aksnet.remote.base import Cmdlet
 from aksnet.remote.known_hosts import KnownHosts
@@ -62,6 +69,8 @@ def test_dry_run_lists_the_vms_and_changes_nothing(fabric: Fabric) -> None:
         f"New-VM c1-linux-1 on host {phase.placement['c1-linux-1']}: 4 vCPU, 6 GiB",
     ]
     assert sum(t.startswith("Copy seed ISO") for t in titles) == 3
+    plan = format_plan(result)
+    assert f"New-VM c1-cp-0 on host {phase.placement['c1-cp-0']}: 4 vCPU, 8 GiB" in plan
     assert vms_on(fabric) == {"hci1": [], "hci2": []}
     for session in fabric.sessions.values():
         assert session.invoke(
@@ -88,9 +97,12 @@ def test_a_cluster_s_vms_are_created_reachable_and_a_second_apply_does_nothing(
     assert len([r for r in result.changes if r.title.startswith("New-VM")]) == 3
     assert phase.warnings and all("delegation" in w for w in phase.warnings)  # clustered hosts
 
+    pinned = KnownHosts(fabric.tmp / "known_hosts")  # what the phase pinned before connecting
     for node in nodes:
         _check_vm_on_host(fabric, node, phase.placement[node.name])
         _check_ssh(fabric, node, keys[node.name])
+        assert node.address is not None
+        assert pinned.fingerprint(node.address) == keys[node.name].fingerprint
 
     again = ProvisionVMs(plan_nodes(fabric, keys), fabric.sessions, fabric.settings())
     for server in fabric.lab.servers.values():
@@ -160,10 +172,7 @@ def test_a_cluster_that_does_not_fit_is_refused_before_anything_is_created(
     fabric: Fabric,
 ) -> None:
     nodes = plan_nodes(fabric, {})
-    huge = [
-        NodeVm(n.name, n.role, n.cpu, 200 * GIB, n.mac, n.address, n.seed, n.host_key_line)
-        for n in nodes
-    ]
+    huge = [dataclasses.replace(n, memory_bytes=200 * GIB) for n in nodes]
     phase = ProvisionVMs(huge, fabric.sessions, fabric.settings())
     with pytest.raises(CapacityExceeded, match=r"memory on host hci\d") as caught:
         apply([phase])
@@ -230,3 +239,13 @@ def test_a_stopped_vm_is_started_and_a_foreign_vm_of_the_same_name_is_refused(
     fabric.sessions[other].invoke(Cmdlet.of("New-VM", Name="c1-cp-0", NoVHD=True))
     with pytest.raises(StateConflict, match=r"exists on hosts hci1 and hci2"):
         apply([ProvisionVMs(nodes, fabric.sessions, fabric.settings())])
+
+
+def test_a_vm_presenting_another_host_key_is_refused_not_trusted(fabric: Fabric) -> None:
+    (node,) = plan_nodes(fabric, {})[:1]
+    impostor = generate_host_key("ed25519")
+    wrong = dataclasses.replace(node, host_key_line=impostor.public_line)
+    with pytest.raises(HostFailures) as caught:
+        apply([ProvisionVMs([wrong], fabric.sessions, fabric.settings())])
+    (error,) = caught.value.by_host.values()
+    assert isinstance(error, HostKeyMismatch) and impostor.fingerprint in str(error)

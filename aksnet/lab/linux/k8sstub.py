@@ -60,7 +60,9 @@ def install(lab_dir: Path | str, node: str) -> None:
     argv = ["nsenter", "--target", str(record["pid"]), "--mount", "--"]
     argv += [sys.executable, "-m", "aksnet.lab.linux.k8sstub", "install-here"]
     env = dict(os.environ, PYTHONPATH=str(package_root))
-    subprocess.run(argv, check=True, env=env, capture_output=True)
+    done = subprocess.run(argv, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"installing the emulated tools into {node!r} failed: {done.stderr}")
 
 
 def install_here() -> None:

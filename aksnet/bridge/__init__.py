@@ -8,7 +8,6 @@ command handler imports what its command needs (never kubernetes, pypsrp or para
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from typing import IO
@@ -19,8 +18,6 @@ from aksnet.bridge.schema import PROTOCOL_VERSION, REQUEST_SCHEMA
 from aksnet.errors import AksNetError, NotFound
 
 __all__ = ["EXIT_BAD_REQUEST", "EXIT_INTERNAL", "PROTOCOL_VERSION", "REQUEST_SCHEMA", "main", "run"]
-
-log = logging.getLogger(__name__)
 
 EXIT_BAD_REQUEST = 64  # EX_USAGE: the request itself is malformed
 EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug in aksnet, reported as an error line
@@ -44,7 +41,9 @@ def run(text: str, out: IO[str]) -> int:
         emitter.error(str(err), err.category, err.error_id, err.target, terminating=terminating)
         return err.exit_code
     except Exception as err:  # a bug: one error line; the traceback only in the debug log
-        log.debug("bridge: %s failed", request.command, exc_info=True)
+        import logging  # only here and in main: logging costs startup time on every call
+
+        logging.getLogger(__name__).debug("bridge: %s failed", request.command, exc_info=True)
         emitter.error(
             f"Internal error in aksnet ({type(err).__name__}); set AKSNET_DEBUG=1 for details.",
             "NotSpecified",
@@ -58,5 +57,7 @@ def run(text: str, out: IO[str]) -> int:
 
 def main() -> int:
     if os.environ.get("AKSNET_DEBUG"):
+        import logging
+
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
     return run(sys.stdin.read(), sys.stdout)

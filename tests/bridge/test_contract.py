@@ -155,3 +155,16 @@ def test_format_views_cover_every_result_type() -> None:
         "AksNet.Config",
     }
     assert selected == expected
+
+
+def test_protocol_document_lists_every_command_and_parameter() -> None:
+    document = (MODULE.parents[1] / "aksnet" / "bridge_protocol.md").read_text(encoding="utf-8")
+    rows = {
+        line.split("|")[1].strip(): line
+        for line in document.splitlines()
+        if line.startswith("| ") and "-Aks" in line.split("|")[1]
+    }
+    assert sorted(rows) == sorted(REQUEST_SCHEMA)
+    for command, schema in REQUEST_SCHEMA.items():
+        for name in schema.parameters:
+            assert f" {name}" in rows[command], (command, name)

@@ -1,15 +1,19 @@
 """The "Provision VMs" phase: every Linux VM of a cluster placed, created, started and reachable.
 
-Flow: read each host's facts (Get-VMHost, its VMs, its failover cluster) -> place the VMs that do
-not exist yet (refusing the whole cluster before creating anything if it does not fit) -> per host
-in parallel, within the run's per-host limit, for each VM: read its facts, stage the seed ISO,
-create and start it (three PSRP round trips, see aksnet.infra.vms) -> wait for SSH at the VM's
-address with the pinned host key. Every mutation passes the runner's gate, so a dry run lists
-"New-VM c1-cp-0 on host hci1: 4 vCPU, 8 GiB" and changes nothing, and a second apply finds every
-VM running and performs zero actions.
+Flow: read each host's facts (Get-VMHost and its VMs: one round trip per host) -> place the VMs
+that do not exist yet (refusing the whole cluster before creating anything if it does not fit)
+-> ask the hosts that got VMs whether they form a failover cluster (one round trip per host) ->
+per host in parallel, within the run's per-host limit (apply(per_host=...)), for each VM: read
+its facts, stage the seed ISO, create and start it (three PSRP round trips, see
+aksnet.infra.vms) -> wait for SSH at the VM's address with the pinned host key. Every mutation
+passes the runner's gate, so a dry run lists "New-VM c1-cp-0 on host hci1: 4 vCPU, 8 GiB" and
+changes nothing, and a second apply finds every VM running and performs zero actions. A VM found
+off (a run stopped halfway) gets the settings it lacks and is started; a VM of the same name
+with another MAC, or on two hosts, is refused as not this cluster's.
 
 Decisions (addresses, MACs) come from the store through `node_vms`; host keys are the caller's
-(aksnet generates them; keeping them is the cluster operation's job, not this phase's).
+(aksnet generates them; keeping them across runs is the cluster operation's job, not this
+phase's: a resumed run must pass the same keys, or the pinned key will not match).
 """
 
 from __future__ import annotations

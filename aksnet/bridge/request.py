@@ -22,6 +22,10 @@ class BadRequest(Exception):
         super().__init__(message)
 
 
+REQUEST_FIELDS = ("protocol", "command", "parameters", "whatIf", "credential")
+CREDENTIAL_FIELDS = ("username", "password")
+
+
 @dataclass(frozen=True)
 class Credentials:
     """The credential a request carried on stdin; the password never shows in repr."""
@@ -46,7 +50,7 @@ def parse_request(text: str) -> Request:
         raise BadRequest("InvalidJson", f"The request is not valid JSON: {err.msg}.") from None
     if not isinstance(data, dict):
         raise BadRequest("InvalidRequest", "The request must be a JSON object.")
-    unknown = sorted(set(data) - {"protocol", "command", "parameters", "whatIf", "credential"})
+    unknown = sorted(set(data) - set(REQUEST_FIELDS))
     if unknown:
         raise BadRequest("InvalidRequest", f"Unknown request fields: {', '.join(unknown)}.")
     if data.get("protocol") != PROTOCOL_VERSION:
@@ -132,7 +136,7 @@ def _parse_credential(command: str, schema: CommandSchema, given: object) -> Cre
         return None
     if not schema.credential:
         raise BadRequest("UnexpectedCredential", f"{command} takes no credential.", "credential")
-    if not isinstance(given, dict) or set(given) != {"username", "password"}:
+    if not isinstance(given, dict) or set(given) != set(CREDENTIAL_FIELDS):
         raise BadRequest("InvalidCredential", "credential must be {username, password}.")
     username, password = given["username"], given["password"]
     if not isinstance(username, str) or not isinstance(password, str):

@@ -8,17 +8,22 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from aksnet.bridge.schema import REQUEST_SCHEMA, CommandSchema, Param
+from aksnet.bridge.request import CREDENTIAL_FIELDS, REQUEST_FIELDS
+from aksnet.bridge.schema import PROTOCOL_VERSION, REQUEST_SCHEMA, CommandSchema, Param
+from aksnet.lab import psparse
 from aksnet.model.sizes import VM_SIZES
 from aksnet.network.plugins import PLUGINS
 from tests.bridge.contract import export_problems, help_problems, parameter_problems
 from tests.bridge.documented import DOCUMENTED_PARAMETERS
 from tests.bridge.psmodule import (
+    HELPER,
     MODULE,
     Attribute,
     ScriptParameter,
     manifest_exports,
     manifest_value,
+    text,
+    walk,
 )
 from tests.bridge.psmodule import public_functions as read_public_functions
 
@@ -168,3 +173,32 @@ def test_protocol_document_lists_every_command_and_parameter() -> None:
     for command, schema in REQUEST_SCHEMA.items():
         for name in schema.parameters:
             assert f" {name}" in rows[command], (command, name)
+
+
+def _hash_keys(node_text: str) -> list[str]:
+    root = psparse.parse(node_text).root_node
+    return [text(k) for k in walk(root) if k.type == "key_expression"]
+
+
+def test_the_helper_builds_requests_the_bridge_accepts() -> None:
+    helper = (MODULE / "Private" / "Invoke-AksNetBridge.ps1").read_text(encoding="utf-8")
+    keys = _hash_keys(helper)
+    assert keys[:4] == ["protocol", "command", "parameters", "whatIf"]
+    assert set(keys) == (set(REQUEST_FIELDS) - {"credential"}) | set(CREDENTIAL_FIELDS)
+    assert "$request['credential']" in helper
+    assert "protocol   = 1" in helper and PROTOCOL_VERSION == 1
+
+
+def test_cmdlets_use_only_the_one_private_helper() -> None:
+    private = (MODULE / "Private" / "Invoke-AksNetBridge.ps1").read_text(encoding="utf-8")
+    root = psparse.parse(private).root_node
+    defined = {
+        text(n.child_by_field_name("function_name"))
+        or text(next(c for c in n.children if c.type == "function_name"))
+        for n in walk(root)
+        if n.type == "function_statement"
+    }
+    assert HELPER in defined
+    for path in sorted((MODULE / "Public").glob("*.ps1")):
+        used = {use.name for use in psparse.extract(path.read_text(encoding="utf-8"))}
+        assert used & defined == {HELPER}, path.name

@@ -71,7 +71,8 @@ function Invoke-AksNetBridge {
         $sawError = $false
         while ($null -ne ($line = $process.StandardOutput.ReadLine())) {
             if (-not $line.Trim()) { continue }
-            $sawError = (Write-AksNetBridgeLine -Line $line -Cmdlet $Cmdlet) -or $sawError
+            # Results are this function's output, streamed as they arrive.
+            Write-AksNetBridgeLine -Line $line -Cmdlet $Cmdlet -SawError ([ref]$sawError)
         }
         $process.WaitForExit()
         if ($process.ExitCode -ne 0 -and -not $sawError) {
@@ -136,8 +137,9 @@ function Start-AksNetBridgeProcess {
 }
 
 function Write-AksNetBridgeLine {
-    # Maps one JSON line; returns $true when it was an error line.
-    param([string] $Line, [System.Management.Automation.PSCmdlet] $Cmdlet)
+    # Maps one JSON line: a result is written to the output, every other kind to the calling
+    # cmdlet's streams (so its -Verbose, -ErrorAction and preferences apply).
+    param([string] $Line, [System.Management.Automation.PSCmdlet] $Cmdlet, [ref] $SawError)
     $message = ConvertFrom-Json -InputObject $Line
     switch ($message.type) {
         'progress' {
@@ -154,19 +156,20 @@ function Write-AksNetBridgeLine {
         'result' {
             $object = $message.object
             $object.PSObject.TypeNames.Insert(0, $message.typeName)
-            $Cmdlet.WriteObject($object)
+            $object
         }
         'error' {
             $category = [System.Management.Automation.ErrorCategory]::NotSpecified
-            [void][System.Enum]::TryParse($message.category, [ref]$category)
+            if ([System.Enum]::GetNames($category.GetType()) -contains $message.category) {
+                $category = [System.Management.Automation.ErrorCategory]$message.category
+            }
+            $SawError.Value = $true
             $record = [System.Management.Automation.ErrorRecord]::new(
                 [System.Exception]::new($message.message), $message.errorId, $category,
                 $message.targetObject)
             if ($message.terminating) { $Cmdlet.ThrowTerminatingError($record) }
             $Cmdlet.WriteError($record)
-            return $true
         }
         default { $Cmdlet.WriteDebug("aksnet bridge: unknown line type '$($message.type)'") }
     }
-    $false
 }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aksnet.bridge.config import load_config, save_config, store_path
@@ -193,6 +194,9 @@ def set_config(request: Request, out: Emitter) -> None:
     from aksnet.model.sizes import vm_size
 
     given = dict(request.parameters)
+    working_dir = given.get("workingDir")
+    if working_dir is not None and not Path(working_dir).is_absolute():
+        raise InvalidInput("workingDir", working_dir, "it must be an absolute path.")
     for name, maker in (("vnet", "New-AksHciNetworkSetting"), ("proxySettings", "a proxy object")):
         _require_object(given, name, maker)
     if "controlPlaneVmSize" in given:

@@ -168,6 +168,12 @@ def test_working_dir_is_the_home_when_aksnet_home_is_unset(bridge_home: Path) ->
     assert call("Get-AksHciConfig", {}).results[0]["StorePath"] == str(work / "aksnet.db")
 
 
+def test_config_refuses_a_relative_working_dir(bridge: Bridge) -> None:
+    answer = bridge("Set-AksHciConfig", {"workingDir": "relative/dir"})
+    assert answer.exit_code == 2 and answer.error["targetObject"] == "workingDir"
+    assert "absolute" in answer.error["message"]
+
+
 def test_config_refuses_a_string_vnet_and_strips_proxy_secrets(bridge: Bridge) -> None:
     bad = bridge("Set-AksHciConfig", {"vnet": "vnet1"})
     assert bad.exit_code == 2 and bad.error["targetObject"] == "vnet"

@@ -202,3 +202,18 @@ def test_cmdlets_use_only_the_one_private_helper() -> None:
     for path in sorted((MODULE / "Public").glob("*.ps1")):
         used = {use.name for use in psparse.extract(path.read_text(encoding="utf-8"))}
         assert used & defined == {HELPER}, path.name
+
+
+def test_names_complete_with_tab() -> None:
+    module = (MODULE / "AksNet.psm1").read_text(encoding="utf-8")
+    registrations = [u for u in psparse.extract(module) if u.name == "Register-ArgumentCompleter"]
+    assert len(registrations) == 2
+    assert all(
+        set(u.parameters) >= {"-CommandName", "-ParameterName", "-ScriptBlock"}
+        for u in registrations
+    )
+    for target in (
+        "'Get-AksHciClusterNetwork', 'Remove-AksHciClusterNetwork' -ParameterName 'name'",
+        "'New-AksHciCluster' -ParameterName 'vnet'",
+    ):
+        assert target in module

@@ -181,6 +181,10 @@ function Set-AksHciConfig {
         [switch] $labMode
     )
     process {
+        if ($workingDir) {
+            # Python resolves relative paths against its own directory, not PowerShell's location.
+            $PSBoundParameters['workingDir'] = $PSCmdlet.GetUnresolvedProviderPathFromPSPath($workingDir)
+        }
         $whatIf = [bool]$WhatIfPreference
         if ($PSCmdlet.ShouldProcess('AksNet configuration', 'Save settings') -or $whatIf) {
             Invoke-AksNetBridge -Command 'Set-AksHciConfig' -Parameters $PSBoundParameters -WhatIfOnly:$whatIf -Cmdlet $PSCmdlet

@@ -26,8 +26,8 @@ AfterAll {
 Describe 'The module' {
     It 'exports exactly the manifest functions' {
         $manifest = Import-PowerShellDataFile $modulePath
-        $exported = (Get-Command -Module AksNet).Name | Sort-Object
-        $exported | Should -Be ($manifest.FunctionsToExport | Sort-Object)
+        $exported = ((Get-Command -Module AksNet).Name | Sort-Object) -join ','
+        $exported | Should -Be (($manifest.FunctionsToExport | Sort-Object) -join ',')
     }
 
     It 'has help with a synopsis and an example for every cmdlet' {
@@ -100,7 +100,14 @@ Describe 'Sizes, plugins and configuration' {
     }
 
     It 'shows the plugin capability table' {
-        (Get-AksNetPlugin).Name | Should -Be @('calico', 'flannel')
+        (Get-AksNetPlugin).Name -join ',' | Should -Be 'calico,flannel'
+    }
+
+    It 'keeps the working directory as an absolute path' {
+        Push-Location ([System.IO.Path]::GetTempPath())
+        try { Set-AksHciConfig -workingDir 'aksnet-relative' -Confirm:$false | Out-Null }
+        finally { Pop-Location }
+        [System.IO.Path]::IsPathRooted((Get-AksHciConfig).workingDir) | Should -BeTrue
     }
 
     It 'saves and reads the configuration' {

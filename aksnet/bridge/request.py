@@ -6,11 +6,14 @@ Every problem becomes a BadRequest that names the field, the value and what is a
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from aksnet.bridge.schema import JSON_TYPES, PROTOCOL_VERSION, REQUEST_SCHEMA, CommandSchema, Param
 from aksnet.errors import mask
+
+if TYPE_CHECKING:
+    from aksnet.remote.base import Credential
 
 
 class BadRequest(Exception):
@@ -27,19 +30,11 @@ CREDENTIAL_FIELDS = ("username", "password")
 
 
 @dataclass(frozen=True)
-class Credentials:
-    """The credential a request carried on stdin; the password never shows in repr."""
-
-    username: str
-    password: str = field(repr=False)
-
-
-@dataclass(frozen=True)
 class Request:
     command: str
     parameters: dict[str, Any]
     what_if: bool = False
-    credential: Credentials | None = None
+    credential: Credential | None = None  # the shared contract; password never in repr
 
 
 def parse_request(text: str) -> Request:
@@ -131,7 +126,7 @@ def _json_type(value: object) -> str:
     return "null" if value is None else "number"
 
 
-def _parse_credential(command: str, schema: CommandSchema, given: object) -> Credentials | None:
+def _parse_credential(command: str, schema: CommandSchema, given: object) -> Credential | None:
     if given is None:
         return None
     if not schema.credential:
@@ -142,4 +137,6 @@ def _parse_credential(command: str, schema: CommandSchema, given: object) -> Cre
     if not isinstance(username, str) or not isinstance(password, str):
         shown = mask(str(password))
         raise BadRequest("InvalidCredential", f"credential needs strings (password {shown}).")
-    return Credentials(username, password)
+    from aksnet.remote.base import Credential  # only when a request carries one
+
+    return Credential(username, password)

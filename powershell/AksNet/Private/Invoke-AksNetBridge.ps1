@@ -93,8 +93,9 @@ function Invoke-AksNetBridge {
 
 function ConvertTo-AksNetRequestParameter {
     param([System.Collections.IDictionary] $Parameters)
-    $common = [System.Management.Automation.PSCmdlet]::CommonParameters +
-        [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
+    # Both are HashSets: @() makes arrays that + can join.
+    $common = @([System.Management.Automation.PSCmdlet]::CommonParameters) +
+        @([System.Management.Automation.PSCmdlet]::OptionalCommonParameters)
     $converted = [ordered]@{}
     foreach ($key in $Parameters.Keys) {
         if ($common -contains $key -or $key -eq 'Credential') { continue }

@@ -70,9 +70,13 @@ def unquote(value: str) -> str:
 
 
 def shipped_scripts() -> list[Path]:
-    """Every PowerShell file the project ships: the module, its tests and scripts/*.ps1."""
-    module = [p for p in MODULE.rglob("*") if p.suffix in (".ps1", ".psm1", ".psd1")]
-    return sorted(module + list((REPO / "scripts").glob("*.ps1")))
+    """Every PowerShell file in the checkout (hidden folders such as .venv and .git excluded)."""
+    found = []
+    for suffix in ("ps1", "psm1", "psd1"):
+        for path in REPO.rglob(f"*.{suffix}"):
+            if not any(part.startswith(".") for part in path.relative_to(REPO).parts):
+                found.append(path)
+    return sorted(found)
 
 
 def _attribute(node: Node) -> Attribute:

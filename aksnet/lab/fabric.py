@@ -21,6 +21,7 @@ from typing import Any
 from aksnet.errors import AksNetError, InvalidInput
 from aksnet.infra.seediso import read_seed_iso
 from aksnet.lab.hyperv import FailoverCluster, HyperVHost, HyperVMachine, VMEvent, WindowsNode
+from aksnet.lab.linux import k8sstub
 from aksnet.lab.linux.network import LabNetwork
 from aksnet.lab.linux.node import LinuxVmRuntime, LinuxVmSpec
 from aksnet.lab.wsman import WSManServer
@@ -166,6 +167,8 @@ class Lab:
         mac = event.adapters[0].mac_address
         with self._lock:
             self.runtime.start(LinuxVmSpec(event.name, mac, seed))
+            # The node image has no Kubernetes binaries: the lab brings emulated ones.
+            k8sstub.install(self.lab_dir, event.name)
             address = str(self.runtime.address_of(event.name))
         self.hosts[event.host].set_guest_ips(event.name, mac, [address])
 

@@ -61,6 +61,9 @@ def test_a_linux_vm_started_on_a_host_becomes_a_node_reachable_over_pinned_ssh(
 
         with linux.ssh(tmp_path / "known_hosts") as ssh:
             assert ssh.run(["hostname"]).text.strip() == "c1-w1"
+            # The lab brings emulated Kubernetes tools, and they say so.
+            told = ssh.run(["sudo", "-n", "kubeadm", "version"], check=False)
+            assert "EMULATED" in told.text + told.stderr.decode()
             assert linux.address in ssh.run(["ip", "-4", "-o", "addr", "show", "eth0"]).text
         (adapter,) = session.invoke(Cmdlet.of("Get-VMNetworkAdapter", VMName="c1w1"))
         assert linux.address in adapter["IPAddresses"]

@@ -11,6 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aksnet.cluster import records
+from aksnet.cluster.create import CreateOptions, CreateResult, check_supported, create_cluster
+from aksnet.cluster.get import ClusterView
+from aksnet.cluster.get import get_cluster as _get_cluster
+from aksnet.cluster.get import list_clusters as _list_clusters
+from aksnet.cluster.hosts import HostConnections
+from aksnet.cluster.remove import RemoveResult
+from aksnet.cluster.remove import remove_cluster as _remove_cluster
 from aksnet.errors import InvalidInput
 from aksnet.model.cluster import (
     DEFAULT_KUBERNETES_VERSION,
@@ -265,3 +273,44 @@ def list_plugins() -> list[Plugin]:
 
 def show_plugin(name: str) -> Plugin:
     return get_plugin(name, parameter="name")
+
+
+# Cluster lifecycle (Linux-only clusters; see aksnet.cluster)
+
+
+def new_cluster(
+    store: Store,
+    spec: ClusterSpec,
+    hosts: HostConnections,
+    *,
+    what_if: bool = False,
+    options: CreateOptions | None = None,
+) -> CreateResult:
+    """New-AksHciCluster: plan (budget and checks) for a new cluster, then create, converge or
+    resume it on the hosts. what_if plans the same phases and changes nothing."""
+    check_supported(spec, store)
+    if records.state_of(store, spec.name) is None:
+        plan_cluster(store, spec)  # refuses a cluster whose addresses do not fit, first
+    return create_cluster(store, spec, hosts, what_if=what_if, options=options)
+
+
+def get_cluster(store: Store, name: str) -> ClusterView:
+    """Get-AksHciCluster -name: ProvisioningState, node pools, counts, addresses, plugin."""
+    return _get_cluster(store, name)
+
+
+def list_clusters(store: Store) -> list[ClusterView]:
+    """Get-AksHciCluster without -name."""
+    return _list_clusters(store)
+
+
+def remove_cluster(
+    store: Store, name: str, hosts: HostConnections, *, what_if: bool = False
+) -> RemoveResult:
+    """Remove-AksHciCluster: VMs, disks and ISOs off the hosts; addresses and MACs released."""
+    return _remove_cluster(store, name, hosts, what_if=what_if)
+
+
+def lab_hosts(lab_dir: Path | str | None = None) -> HostConnections:
+    """The Hyper-V hosts of the running lab (lab.json and credentials.json of lab_dir)."""
+    return HostConnections.from_lab(lab_dir)

@@ -130,28 +130,7 @@ def _cluster_commands(groups: Any, common: argparse.ArgumentParser) -> None:
     plan = verbs.add_parser(
         "plan", parents=[common], help="the address budget and every check; creates nothing"
     )
-    plan.add_argument("--name", required=True)
-    plan.add_argument("--vnet", required=True)
-    plan.add_argument("--primary-network-plugin")
-    plan.add_argument("--kubernetes-version", default=DEFAULT_KUBERNETES_VERSION)
-    plan.add_argument("--control-plane-node-count", type=int, default=1)
-    plan.add_argument("--control-plane-vm-size")
-    plan.add_argument("--load-balancer-vm-size")
-    plan.add_argument("--load-balancer-sku", default="HAProxy")
-    plan.add_argument("--load-balancer-count", type=int, default=1)
-    plan.add_argument("--node-pool-name")
-    plan.add_argument("--node-count", type=int)
-    plan.add_argument("--node-vm-size")
-    plan.add_argument("--os-type")
-    plan.add_argument("--linux-node-count", type=int)
-    plan.add_argument("--windows-node-count", type=int)
-    plan.add_argument("--linux-node-vm-size")
-    plan.add_argument("--windows-node-vm-size")
-    plan.add_argument("--node-max-pod-count", type=int, default=DEFAULT_MAX_PODS)
-    plan.add_argument("--pod-cidr", default=DEFAULT_POD_CIDR)
-    plan.add_argument("--service-cidr", default=DEFAULT_SERVICE_CIDR)
-    plan.add_argument("--network-policies", action="store_true", help="aksnet: require them")
-    plan.add_argument("--ipv6", action="store_true", help="aksnet: require IPv6")
+    _spec_arguments(plan)
     plan.add_argument(
         "--service-port",
         type=int,
@@ -163,6 +142,54 @@ def _cluster_commands(groups: Any, common: argparse.ArgumentParser) -> None:
         "--aks-host", action="store_true", help="also reserve the AKS host's addresses"
     )
     plan.set_defaults(handler=_cluster_plan, render=_render_plan)
+    _cluster_lifecycle_commands(verbs, common)
+
+
+def _spec_arguments(parser: argparse.ArgumentParser) -> None:
+    """New-AksHciCluster's parameters, shared by `cluster plan` and `cluster new`."""
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--vnet", required=True)
+    parser.add_argument("--primary-network-plugin")
+    parser.add_argument("--kubernetes-version", default=DEFAULT_KUBERNETES_VERSION)
+    parser.add_argument("--control-plane-node-count", type=int, default=1)
+    parser.add_argument("--control-plane-vm-size")
+    parser.add_argument("--load-balancer-vm-size")
+    parser.add_argument("--load-balancer-sku", default="HAProxy")
+    parser.add_argument("--load-balancer-count", type=int, default=1)
+    parser.add_argument("--node-pool-name")
+    parser.add_argument("--node-count", type=int)
+    parser.add_argument("--node-vm-size")
+    parser.add_argument("--os-type")
+    parser.add_argument("--linux-node-count", type=int)
+    parser.add_argument("--windows-node-count", type=int)
+    parser.add_argument("--linux-node-vm-size")
+    parser.add_argument("--windows-node-vm-size")
+    parser.add_argument("--node-max-pod-count", type=int, default=DEFAULT_MAX_PODS)
+    parser.add_argument("--pod-cidr", default=DEFAULT_POD_CIDR)
+    parser.add_argument("--service-cidr", default=DEFAULT_SERVICE_CIDR)
+    parser.add_argument("--network-policies", action="store_true", help="aksnet: require them")
+    parser.add_argument("--ipv6", action="store_true", help="aksnet: require IPv6")
+
+
+def _cluster_lifecycle_commands(verbs: Any, common: argparse.ArgumentParser) -> None:
+    lab_dir = argparse.ArgumentParser(add_help=False)
+    lab_dir.add_argument(
+        "--lab-dir",
+        help="the lab whose hosts to use (default: $AKSNET_LAB_DIR, else "
+        "$AKSNET_HOME/lab); aksnet reaches only lab hosts so far",
+    )
+    lab_dir.add_argument("--what-if", action="store_true", help="list every action; change nothing")
+    new = verbs.add_parser(
+        "new", parents=[common, lab_dir], help="New-AksHciCluster (Linux node pools only)"
+    )
+    _spec_arguments(new)
+    new.set_defaults(handler=_cluster_new, render=_render_run)
+    get = verbs.add_parser("get", parents=[common], help="Get-AksHciCluster")
+    get.add_argument("--name")
+    get.set_defaults(handler=_cluster_get, render=_render_clusters)
+    remove = verbs.add_parser("remove", parents=[common, lab_dir], help="Remove-AksHciCluster")
+    remove.add_argument("--name", required=True)
+    remove.set_defaults(handler=_cluster_remove, render=_render_run)
 
 
 _PLAN_PARAMETERS = (
@@ -198,6 +225,26 @@ def _cluster_plan(args: argparse.Namespace) -> dict[str, Any]:
             store, spec, service_ports=args.service_port, aks_host=args.aks_host
         )
         return plan.to_dict()
+
+
+def _cluster_new(args: argparse.Namespace) -> dict[str, Any]:
+    spec = api.new_cluster_spec(**{p: getattr(args, p) for p in _PLAN_PARAMETERS})
+    hosts = api.lab_hosts(args.lab_dir)
+    with _store(args) as store:
+        return api.new_cluster(store, spec, hosts, what_if=args.what_if).to_dict()
+
+
+def _cluster_get(args: argparse.Namespace) -> list[dict[str, Any]]:
+    with _store(args) as store:
+        if args.name:
+            return [api.get_cluster(store, args.name).to_dict()]
+        return [view.to_dict() for view in api.list_clusters(store)]
+
+
+def _cluster_remove(args: argparse.Namespace) -> dict[str, Any]:
+    hosts = api.lab_hosts(args.lab_dir)
+    with _store(args) as store:
+        return api.remove_cluster(store, args.name, hosts, what_if=args.what_if).to_dict()
 
 
 def _plugin_commands(groups: Any, common: argparse.ArgumentParser) -> None:
@@ -291,6 +338,31 @@ def _render_plan(plan: dict[str, Any]) -> None:
     print_kv({k: v for k, v in plan.items() if k != "NodePools"})
     print_table(plan["NodePools"], ["Name", "OsType", "Count", "VmSize"])
     print("Plan only: nothing was created.")
+
+
+def _render_run(result: dict[str, Any]) -> None:
+    for action in result["Actions"]:
+        print(f"[{action['Outcome']}] {action['Host']}: {action['Title']}")
+    changes = [a for a in result["Actions"] if a["Outcome"] in ("done", "planned")]
+    if result["WhatIf"]:
+        print(f"What if: {len(changes)} action(s) would run; nothing was changed.")
+    elif not changes:
+        print("No changes were needed: 0 actions performed.")
+    for warning in result.get("Warnings", []):
+        print(f"WARNING: {warning}")
+    if "Nodes" in result:
+        print_table(result["Nodes"], ["Name", "Role", "Address"])
+    if "ReleasedAddresses" in result:
+        print(f"Released addresses: {', '.join(result['ReleasedAddresses']) or 'none'}")
+
+
+def _render_clusters(views: list[dict[str, Any]]) -> None:
+    for view in views:
+        print_kv({k: v for k, v in view.items() if k not in ("NodePools", "Nodes")})
+        print_table(view["NodePools"], ["Name", "OsType", "Count", "VmSize"])
+        if view["Nodes"]:
+            print_table(view["Nodes"], ["Name", "Address", "Mac"])
+        print()
 
 
 def _render_plugins(plugins: list[dict[str, Any]]) -> None:

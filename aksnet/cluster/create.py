@@ -1,0 +1,265 @@
+"""New-AksHciCluster for Linux-only clusters: decisions in the store, then one run of phases.
+
+Order: refuse what is not supported yet (Windows pools, the DHCP model) -> record the cluster
+as 'creating' -> decide the API VIP and each VM's address and MAC (aksnet.infra.provision's
+node_vms; reused on every later run) -> run the phases "Provision VMs", "Set up Linux nodes",
+"Apply the CNI" under a StoreJournal (kind 'create', target the cluster), so a failed or killed
+run resumes -> record the cluster as 'provisioned'.
+
+The HAProxy load-balancer VM is not provisioned yet: the API VIP is still allocated (kubeadm's
+controlPlaneEndpoint), and the result carries a warning saying the VM was left out.
+
+A what-if run executes the same code against a scratch copy of the store and of the cluster's
+key folder (sqlite's backup API, shutil.copytree), under the runner's dry run: nothing on the
+hosts, in the store or in AKSNET_HOME changes, and the result lists every action.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aksnet.cluster import records
+from aksnet.cluster.cni import ApplyCni
+from aksnet.cluster.deferred import AfterVmsExist
+from aksnet.cluster.hosts import HostConnections, close_all
+from aksnet.cluster.keys import ClusterKeys
+from aksnet.errors import InvalidInput
+from aksnet.infra.linuxnode import LinuxNode, LinuxNodeSetup, kubeadm_configs
+from aksnet.infra.manifests import NodeRole, render_cni_text
+from aksnet.infra.placement import CONTROL_PLANE
+from aksnet.infra.provision import (
+    DEFAULT_IMAGE,
+    DEFAULT_ROOT,
+    NodeVm,
+    ProvisionSettings,
+    ProvisionVMs,
+    node_vms,
+)
+from aksnet.model.cluster import ClusterSpec
+from aksnet.network.plugins import get_plugin
+from aksnet.plan import Phase, ProgressListener, RunResult, apply, dry_run
+from aksnet.plan.journal import StoreJournal
+from aksnet.remote.ssh import SSHSession
+from aksnet.state.store import Store
+
+LB_NOT_PROVISIONED = (
+    "The HAProxy load-balancer VM of cluster '{name}' is not provisioned yet (aksnet does not "
+    "create it so far); the API VIP {vip} was allocated and is the control plane endpoint."
+)
+
+
+@dataclass(frozen=True)
+class CreateOptions:
+    """How VMs are made and reached; the defaults are AksHci's layout on the hosts."""
+
+    admin_user: str = "clouduser"
+    image_path: str = DEFAULT_IMAGE
+    root: str = DEFAULT_ROOT
+    ssh_timeout: float = 120.0
+    per_host: int = 2
+    delegation: bool = False
+    listeners: Sequence[ProgressListener] = field(default=(), repr=False)
+
+
+@dataclass
+class CreateResult:
+    name: str
+    run: RunResult
+    api_vip: str
+    nodes: list[dict[str, str]]
+    placement: dict[str, str]
+    warnings: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "Name": self.name,
+            "WhatIf": self.run.dry_run,
+            "ApiVip": self.api_vip,
+            "Nodes": self.nodes,
+            "Placement": self.placement,
+            "Actions": [
+                {"Host": r.host, "Title": r.title, "Outcome": r.outcome} for r in self.run.records
+            ],
+            "Changes": len(self.run.changes),
+            "Resumed": self.run.resumed,
+            "Warnings": self.warnings,
+        }
+
+
+def check_supported(spec: ClusterSpec, store: Store) -> None:
+    """Refuse, before anything is created, what this create cannot do yet."""
+    for pool in spec.node_pools:
+        if pool.os_type == "Windows" and pool.count > 0:
+            raise InvalidInput(
+                "nodePoolName",
+                pool.name,
+                "Windows node pools are not yet supported by cluster creation: create the "
+                "cluster with Linux pools only (set its count to 0 or leave the pool out).",
+            )
+    if not store.get_network(spec.vnet).is_static:
+        raise InvalidInput(
+            "vnet",
+            spec.vnet,
+            "the DHCP network model is not yet supported by cluster creation: use a network "
+            "setting with a static Kubernetes node IP pool.",
+        )
+
+
+def create_cluster(
+    store: Store,
+    spec: ClusterSpec,
+    hosts: HostConnections,
+    *,
+    what_if: bool = False,
+    options: CreateOptions | None = None,
+) -> CreateResult:
+    """Create (or converge, or resume) the cluster; with what_if, plan only and change nothing."""
+    options = options or CreateOptions()
+    check_supported(spec, store)
+    keys = ClusterKeys.beside(store.path, spec.name)
+    if what_if:
+        with _scratch(store, keys) as (scratch_store, scratch_keys):
+            return _run(scratch_store, spec, hosts, scratch_keys, options, what_if=True)
+    return _run(store, spec, hosts, keys, options, what_if=False)
+
+
+def _run(
+    store: Store,
+    spec: ClusterSpec,
+    hosts: HostConnections,
+    keys: ClusterKeys,
+    options: CreateOptions,
+    *,
+    what_if: bool,
+) -> CreateResult:
+    records.ensure_recorded(store, spec)
+    vip = records.api_vip(store, spec)
+    admin = keys.admin()
+    vms = node_vms(
+        spec,
+        store.get_network(spec.vnet),
+        store,
+        admin_user=options.admin_user,
+        authorized_key=admin.public_line,
+        host_key_for=keys.host_key,
+    )
+    network = store.get_network(spec.vnet)
+    settings = ProvisionSettings(
+        switch_name=network.vswitch_name,
+        vlan_id=network.vlan_id,
+        admin_user=options.admin_user,
+        admin_key=admin.to_paramiko(),
+        known_hosts=keys.known_hosts,
+        image_path=options.image_path,
+        root=options.root,
+        delegation=options.delegation,
+        ssh_timeout=options.ssh_timeout,
+    )
+    sessions = hosts.open()
+    shells: list[SSHSession] = []
+    try:
+        provision = ProvisionVMs(vms, sessions, settings)
+        nodes = _linux_nodes(vms, settings, shells)
+        phases = _phases(spec, vip, keys, provision, nodes)
+        run = _execute(store, spec, phases, options, what_if)
+    finally:
+        for shell in shells:
+            shell.close()
+        close_all(sessions)
+    if not what_if:
+        records.set_state(store, spec.name, records.PROVISIONED)
+    warnings = list(provision.warnings)
+    if spec.load_balancer.vm_count > 0:
+        warnings.append(LB_NOT_PROVISIONED.format(name=spec.name, vip=vip))
+    listed = [{"Name": n.name, "Role": n.role, "Address": n.address} for n in nodes]
+    return CreateResult(spec.name, run, vip, listed, dict(provision.placement), warnings)
+
+
+def _linux_nodes(
+    vms: Sequence[NodeVm], settings: ProvisionSettings, shells: list[SSHSession]
+) -> list[LinuxNode]:
+    """One LinuxNode per VM with its SSH session (connects on first use, with the pinned key).
+
+    The host keys are pinned here too, so a what-if run that reads facts of existing VMs
+    verifies them the same way an apply does.
+    """
+    nodes: list[LinuxNode] = []
+    for index, vm in enumerate(vms):
+        assert vm.address is not None  # static model only (check_supported)
+        settings.known_hosts.pin(vm.address, 22, vm.host_key_line)
+        shell = SSHSession(
+            vm.address,
+            username=settings.admin_user,
+            private_key=settings.admin_key,
+            known_hosts=settings.known_hosts,
+        )
+        shells.append(shell)
+        nodes.append(LinuxNode(vm.name, vm.address, _role(vm, index), shell))
+    return nodes
+
+
+def _role(vm: NodeVm, index: int) -> NodeRole:
+    if vm.role != CONTROL_PLANE:
+        return "worker"
+    return "init" if index == 0 else "control-plane"  # node_vms lists control planes first
+
+
+def _phases(
+    spec: ClusterSpec,
+    vip: str,
+    keys: ClusterKeys,
+    provision: ProvisionVMs,
+    nodes: Sequence[LinuxNode],
+) -> list[Phase]:
+    token, certificate_key = keys.join_secrets()
+    plugin = get_plugin(spec.primary_network_plugin)
+    setup = LinuxNodeSetup(
+        nodes,
+        plugin,
+        kubeadm_configs(spec, vip, token, certificate_key),
+        secrets=[token, certificate_key],
+    )
+    first = next(n for n in nodes if n.role == "init")
+    cni = ApplyCni(first, plugin.name, render_cni_text(spec))
+    names = [n.name for n in nodes]
+    return [provision, AfterVmsExist(setup, names), AfterVmsExist(cni, [first.name])]
+
+
+def _execute(
+    store: Store,
+    spec: ClusterSpec,
+    phases: Sequence[Phase],
+    options: CreateOptions,
+    what_if: bool,
+) -> RunResult:
+    if what_if:
+        return dry_run(phases, listeners=options.listeners, per_host=options.per_host)
+    with StoreJournal(store.path, kind="create", target=spec.name) as journal:
+        return apply(
+            phases, journal=journal, listeners=options.listeners, per_host=options.per_host
+        )
+
+
+@contextmanager
+def _scratch(store: Store, keys: ClusterKeys) -> Iterator[tuple[Store, ClusterKeys]]:
+    """A private copy of the store and of the cluster's key folder, deleted afterwards."""
+    with tempfile.TemporaryDirectory(prefix="aksnet-whatif-") as folder:
+        copy_path = Path(folder) / "aksnet.db"
+        source, target = sqlite3.connect(store.path), sqlite3.connect(copy_path)
+        try:
+            source.backup(target)
+        finally:
+            source.close()
+            target.close()
+        scratch_keys = ClusterKeys(Path(folder) / "keys")
+        if keys.folder.is_dir():
+            shutil.copytree(keys.folder, scratch_keys.folder)
+        with Store(copy_path) as scratch_store:
+            yield scratch_store, scratch_keys

@@ -1,0 +1,77 @@
+"""Get-AksHciCluster: what the store knows of a cluster, in the cmdlet's shape plus addresses.
+
+Read from the store only (decisions, not observations): ProvisioningState is the recorded state
+('creating' until a create finished, 'provisioned', 'removing'), as AksHci reports it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aksnet.cluster import records
+from aksnet.errors import NotFound
+from aksnet.infra.macpool import colon_form
+from aksnet.model.cluster import ClusterSpec
+from aksnet.state.macs import macs_of
+from aksnet.state.store import Allocation, Store
+
+_STATES = {
+    records.CREATING: "Creating",
+    records.PROVISIONED: "Provisioned",
+    records.REMOVING: "Deleting",
+}
+
+
+@dataclass(frozen=True)
+class ClusterView:
+    spec: ClusterSpec
+    state: str
+    allocations: list[Allocation]
+    macs: dict[str, str]
+
+    @property
+    def provisioning_state(self) -> str:
+        return _STATES.get(self.state, self.state)
+
+    def to_dict(self) -> dict[str, Any]:
+        spec = self.spec
+        linux = sum(p.count for p in spec.node_pools if p.os_type == "Linux")
+        windows = sum(p.count for p in spec.node_pools if p.os_type == "Windows")
+        api = [a for a in self.allocations if a.owner_kind == records.API_VIP_OWNER_KIND]
+        nodes = [a for a in self.allocations if a.owner_kind == "vm"]
+        return {
+            "Name": spec.name,
+            "ProvisioningState": self.provisioning_state,
+            "KubernetesVersion": spec.kubernetes_version,
+            "PrimaryNetworkPlugin": spec.primary_network_plugin,
+            "Network": spec.vnet,
+            "ControlPlaneNodeCount": spec.control_plane_node_count,
+            "LinuxNodeCount": linux,
+            "WindowsNodeCount": windows,
+            "NodePools": [
+                {"Name": p.name, "OsType": p.os_type, "Count": p.count, "VmSize": p.vm_size}
+                for p in spec.node_pools
+            ],
+            "LoadBalancer": {"Sku": spec.load_balancer.sku, "Count": spec.load_balancer.count},
+            "ApiServerVip": str(api[0].address) if api else None,
+            "PodCidr": spec.pod_cidr,
+            "ServiceCidr": spec.service_cidr,
+            "Nodes": [
+                {"Name": a.owner, "Address": str(a.address), "Mac": self.macs.get(a.owner)}
+                for a in nodes
+            ],
+        }
+
+
+def get_cluster(store: Store, name: str) -> ClusterView:
+    state = records.state_of(store, name)
+    if state is None:
+        raise NotFound("Cluster", name)
+    spec = store.get_cluster(name)
+    macs = {m.owner: colon_form(m.mac) for m in macs_of(store, cluster=name)}
+    return ClusterView(spec, state, store.allocations(spec.vnet, cluster=name), macs)
+
+
+def list_clusters(store: Store) -> list[ClusterView]:
+    return [get_cluster(store, spec.name) for spec in store.list_clusters()]

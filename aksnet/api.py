@@ -288,7 +288,7 @@ def new_cluster(
 ) -> CreateResult:
     """New-AksHciCluster: plan (budget and checks) for a new cluster, then create, converge or
     resume it on the hosts. what_if plans the same phases and changes nothing."""
-    check_supported(spec, store)
+    check_supported(spec, store, hosts)
     if records.state_of(store, spec.name) is None:
         plan_cluster(store, spec)  # refuses a cluster whose addresses do not fit, first
     return create_cluster(store, spec, hosts, what_if=what_if, options=options)

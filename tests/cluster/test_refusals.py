@@ -1,0 +1,88 @@
+"""What cluster creation refuses before it creates anything (no lab needed: no host is asked)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from aksnet import api
+from aksnet.cluster.hosts import HostConnections
+from aksnet.errors import InvalidInput
+from aksnet.remote.base import Credential
+from aksnet.state.macs import macs_of
+from aksnet.state.store import Store
+
+NOWHERE = HostConnections({}, Credential("nobody", "unused"))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store(tmp_path / "aksnet.db") as opened:
+        yield opened
+
+
+def add_network(store: Store, name: str, *, static: bool) -> None:
+    addressing = (
+        {
+            "ip_address_prefix": "198.19.250.0/24",
+            "gateway": "198.19.250.1",
+            "dns_servers": ["198.19.250.1"],
+            "k8s_node_ip_pool_start": "198.19.250.10",
+            "k8s_node_ip_pool_end": "198.19.250.40",
+        }
+        if static
+        else {}
+    )
+    api.new_network_setting(
+        store,
+        name=name,
+        vswitch_name="sw",
+        vip_pool_start="198.19.250.200",
+        vip_pool_end="198.19.250.210",
+        **addressing,
+    )
+
+
+def assert_nothing_recorded(store: Store, tmp_path: Path) -> None:
+    assert store.list_clusters() == []
+    assert store.allocations() == []
+    assert macs_of(store) == []
+    assert not (tmp_path / "clusters").exists()
+
+
+def test_a_windows_pool_is_refused_by_name_before_anything_is_created(
+    store: Store, tmp_path: Path
+) -> None:
+    add_network(store, "net1", static=True)
+    spec = api.new_cluster_spec(
+        name="c1",
+        vnet="net1",
+        primary_network_plugin="flannel",
+        linux_node_count=2,
+        windows_node_count=1,
+    )
+    with pytest.raises(InvalidInput) as caught:
+        api.new_cluster(store, spec, NOWHERE)
+    assert caught.value.parameter == "nodePoolName"
+    assert "'c1-windows'" in str(caught.value) and "not yet supported" in str(caught.value)
+    assert_nothing_recorded(store, tmp_path)
+
+
+def test_a_windows_pool_of_count_zero_is_not_a_windows_pool(store: Store, tmp_path: Path) -> None:
+    add_network(store, "net1", static=True)
+    spec = api.new_cluster_spec(name="c1", vnet="net1", linux_node_count=1, windows_node_count=0)
+    # It passes the Windows refusal and stops only at the missing hosts.
+    with pytest.raises(InvalidInput) as caught:
+        api.new_cluster(store, spec, NOWHERE)
+    assert caught.value.parameter == "hosts"
+    assert_nothing_recorded(store, tmp_path)
+
+
+def test_the_dhcp_model_is_refused_before_anything_is_created(store: Store, tmp_path: Path) -> None:
+    add_network(store, "dhcp1", static=False)
+    spec = api.new_cluster_spec(name="c1", vnet="dhcp1", linux_node_count=1)
+    with pytest.raises(InvalidInput, match="DHCP network model is not yet supported"):
+        api.new_cluster(store, spec, NOWHERE)
+    assert_nothing_recorded(store, tmp_path)

@@ -243,7 +243,13 @@ def _sha256(data: bytes) -> str:
 
 
 class WindowsNodeSetup:
-    """Set up every Windows node for `plugin`, nodes in parallel; idempotent."""
+    """Set up every Windows node for `plugin`, nodes in parallel; idempotent.
+
+    create_pod_network: aksnet creates the plugin's HNS network itself before starting the
+    services (the default; the lab's emulated flanneld and Calico services create nothing). With
+    False, aksnet only starts the services and waits for them to create it, as the scripted
+    flows of reference §1.1 do on a real node.
+    """
 
     title = "Set up Windows nodes"
 
@@ -254,6 +260,7 @@ class WindowsNodeSetup:
         *,
         network_timeout: float = 60.0,
         poll_interval: float = 0.5,
+        create_pod_network: bool = True,
     ) -> None:
         if network_timeout <= 0:
             raise InvalidInput("network_timeout", network_timeout, "it must be positive seconds.")
@@ -261,6 +268,7 @@ class WindowsNodeSetup:
         self.nodes = list(nodes)
         self.network_timeout = network_timeout
         self.poll_interval = poll_interval
+        self.create_pod_network = create_pod_network
 
     def prepare(self, ctx: RunContext) -> bool:
         return bool(self.nodes)
@@ -272,10 +280,15 @@ class WindowsNodeSetup:
         self._firewall(ctx, node)
         self._helper_module(ctx, node)
         self._bootstrap_network(ctx, node)
-        recreated = self._plugin_network(ctx, node)
-        self._wait_for_network(ctx, node)
-        self._kube_proxy(ctx, node, restart=recreated)
-        self._services(ctx, node)
+        if self.create_pod_network:
+            recreated = self._plugin_network(ctx, node)
+            self._wait_for_network(ctx, node)
+            self._kube_proxy(ctx, node, restart=recreated)
+            self._services(ctx, node)
+        else:
+            self._services(ctx, node)  # the plugin's service creates the network
+            self._wait_for_network(ctx, node)
+            self._kube_proxy(ctx, node, restart=False)
 
     def _firewall(self, ctx: RunContext, node: WindowsNodeSpec) -> None:
         for protocol, port, why in self.plugin.windows.firewall_ports:
@@ -359,7 +372,12 @@ class WindowsNodeSetup:
         return True
 
     def _wait_for_network(self, ctx: RunContext, node: WindowsNodeSpec) -> None:
-        """Poll until the pod network is there as wanted (WaitForNetwork), within the deadline."""
+        """Poll until the pod network is there as wanted (WaitForNetwork), within the deadline.
+
+        A dry run does not wait: nothing it planned has happened, so there is nothing to see.
+        """
+        if ctx.dry_run:
+            return
         wanted = self._wanted_network(node)
         fact = HnsNetworkFact(node.session, wanted.name)
         deadline = time.monotonic() + self.network_timeout

@@ -8,6 +8,7 @@ import pytest
 
 from aksnet.errors import HostFailures, OperationTimedOut
 from aksnet.infra.windowsnode import WindowsNodeSetup, WindowsNodeSpec
+from aksnet.lab.hyperv.hns import HnsNetwork
 from aksnet.network.plugins import FLANNEL
 from aksnet.plan import apply
 from aksnet.remote.base import Cmdlet, PowerShellSession, PSValue, Statement
@@ -52,3 +53,42 @@ def test_a_network_that_never_appears_times_out_naming_node_and_network(
     assert isinstance(error, OperationTimedOut)
     assert "HNS network flannel.4096 did not appear" in str(error)
     assert [n.name for n in win_node.node.networks] == ["External"]
+
+
+def _network_made_by_the_service(lab: LabWindowsNode) -> None:
+    """What flanneld does on a real node, done by hand: the lab's emulated flanneld does not."""
+    lab.node.networks.append(
+        HnsNetwork(
+            "flannel.4096",
+            "Overlay",
+            [
+                {
+                    "AddressPrefix": "10.244.3.0/24",
+                    "GatewayAddress": "10.244.3.1",
+                    "Policies": [{"Type": "VSID", "VSID": 4096}],
+                }
+            ],
+        )
+    )
+
+
+def test_without_creating_it_aksnet_starts_the_service_and_waits(
+    win_node: LabWindowsNode,
+) -> None:
+    node = WindowsNodeSpec("win1", win_node.session, "10.244.3.0/24", "10.244.0.0/16")
+    setup = WindowsNodeSetup(
+        FLANNEL, [node], network_timeout=0.3, poll_interval=0.05, create_pod_network=False
+    )
+
+    with pytest.raises(HostFailures) as raised:
+        apply([setup])  # the emulated flanneld runs but creates no network
+    assert isinstance(raised.value.by_host["win1"], OperationTimedOut)
+    assert win_node.node.services["flanneld"].status == "Running"
+
+    _network_made_by_the_service(win_node)
+    result = apply([setup])
+
+    titles = [r.title for r in result.changes]
+    assert not any("New-HnsNetwork flannel.4096" in t for t in titles)
+    assert any(t.startswith("Write C:\\ProgramData\\AksNet\\kube-proxy.conf") for t in titles)
+    assert apply([setup]).changes == []

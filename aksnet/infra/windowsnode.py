@@ -144,13 +144,16 @@ class FileHashFact:
         return f"windows.file-sha256:{self.path.lower()}"
 
     def read(self, host: str) -> str | None:
-        exists = self.session.invoke(Cmdlet.of("Test-Path", LiteralPath=self.path))
-        if exists != [True]:
-            return None
+        # A missing file is a non-terminating error of Get-FileHash: silenced, it reads as None.
         found = self.session.invoke(
-            Cmdlet.of("Get-FileHash", LiteralPath=self.path, Algorithm="SHA256")
+            Cmdlet.of(
+                "Get-FileHash",
+                LiteralPath=self.path,
+                Algorithm="SHA256",
+                ErrorAction="SilentlyContinue",
+            )
         )
-        return str(found[0]["Hash"]).upper() if found else None
+        return next((str(h["Hash"]).upper() for h in found if isinstance(h, dict)), None)
 
 
 @dataclass(frozen=True)

@@ -288,10 +288,16 @@ def new_cluster(
 ) -> CreateResult:
     """New-AksHciCluster: plan (budget and checks) for a new cluster, then create, converge or
     resume it on the hosts. what_if plans the same phases and changes nothing."""
-    check_supported(spec, store, hosts)
+    check_cluster_supported(store, spec)
     if records.state_of(store, spec.name) is None:
         plan_cluster(store, spec)  # refuses a cluster whose addresses do not fit, first
     return create_cluster(store, spec, hosts, what_if=what_if, options=options)
+
+
+def check_cluster_supported(store: Store, spec: ClusterSpec) -> None:
+    """Refuse what cluster creation cannot do yet (Windows pools, the DHCP model); reads only
+    the store, so callers can refuse before they reach any host."""
+    check_supported(spec, store)
 
 
 def get_cluster(store: Store, name: str) -> ClusterView:

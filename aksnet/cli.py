@@ -229,8 +229,9 @@ def _cluster_plan(args: argparse.Namespace) -> dict[str, Any]:
 
 def _cluster_new(args: argparse.Namespace) -> dict[str, Any]:
     spec = api.new_cluster_spec(**{p: getattr(args, p) for p in _PLAN_PARAMETERS})
-    hosts = api.lab_hosts(args.lab_dir)
     with _store(args) as store:
+        api.check_cluster_supported(store, spec)  # refused before any host is reached
+        hosts = api.lab_hosts(args.lab_dir)
         return api.new_cluster(store, spec, hosts, what_if=args.what_if).to_dict()
 
 

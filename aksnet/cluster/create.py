@@ -93,7 +93,7 @@ class CreateResult:
         }
 
 
-def check_supported(spec: ClusterSpec, store: Store, hosts: HostConnections) -> None:
+def check_supported(spec: ClusterSpec, store: Store) -> None:
     """Refuse, before anything is created, what this create cannot do yet."""
     for pool in spec.node_pools:
         if pool.os_type == "Windows" and pool.count > 0:
@@ -110,8 +110,6 @@ def check_supported(spec: ClusterSpec, store: Store, hosts: HostConnections) -> 
             "the DHCP network model is not yet supported by cluster creation: use a network "
             "setting with a static Kubernetes node IP pool.",
         )
-    if not hosts.endpoints:
-        raise InvalidInput("hosts", [], "cluster creation needs at least one Hyper-V host.")
 
 
 def create_cluster(
@@ -124,7 +122,9 @@ def create_cluster(
 ) -> CreateResult:
     """Create (or converge, or resume) the cluster; with what_if, plan only and change nothing."""
     options = options or CreateOptions()
-    check_supported(spec, store, hosts)
+    check_supported(spec, store)
+    if not hosts.endpoints:
+        raise InvalidInput("hosts", [], "cluster creation needs at least one Hyper-V host.")
     keys = ClusterKeys.beside(store.path, spec.name)
     if what_if:
         with _scratch(store, keys) as (scratch_store, scratch_keys):

@@ -1,0 +1,52 @@
+"""`aksnet cluster new|get|remove`: flags, exit codes, --json and --what-if."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from aksnet.cli import main
+from aksnet.state.store import Store
+from tests.cluster.conftest import Fabric
+from tests.cluster.test_refusals import add_network
+
+
+def test_a_windows_pool_is_refused_with_its_flag_before_any_host_is_reached(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store_path = tmp_path / "aksnet.db"
+    with Store(store_path) as store:
+        add_network(store, "net1", static=True)
+    argv = ["cluster", "new", "--store", str(store_path), "--lab-dir", str(tmp_path / "nolab")]
+    argv += ["--name", "c1", "--vnet", "net1", "--linux-node-count", "1"]
+    assert main([*argv, "--windows-node-count", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "'c1-windows'" in err and "--node-pool-name" in err
+    assert main(argv) == 3  # Linux only: now it looks for the lab, which is not running
+    assert "no lab is running" in capsys.readouterr().err
+
+
+def test_get_of_an_unknown_cluster_exits_3(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["cluster", "get", "--store", str(tmp_path / "s.db"), "--name", "nope"]) == 3
+    assert "nope" in capsys.readouterr().err
+
+
+def test_what_if_over_the_cli_lists_the_vms_and_records_nothing(
+    fabric: Fabric, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["cluster", "new", "--json", "--what-if", "--store", str(fabric.store.path)]
+    argv += ["--lab-dir", str(fabric.lab.lab_dir), "--name", "cwhatif", "--vnet", "provnet"]
+    argv += ["--primary-network-plugin", "flannel", "--node-pool-name", "linux"]
+    assert main([*argv, "--node-count", "2"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["WhatIf"] is True
+    new_vms = sorted(a["Title"].split()[1] for a in result["Actions"] if "New-VM" in a["Title"])
+    assert new_vms == ["cwhatif-cp-0", "cwhatif-linux-0", "cwhatif-linux-1"]
+    assert {a["Outcome"] for a in result["Actions"]} == {"planned"}
+    assert main(["cluster", "get", "--json", "--store", str(fabric.store.path)]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert fabric.vms_on_hosts() == {"hci1": [], "hci2": []}

@@ -216,3 +216,31 @@ def test_bad_subnets_are_refused_naming_the_parameter(
     with pytest.raises(InvalidInput) as raised:
         WindowsNodeSpec("win1", win_node.session, subnet, cluster)
     assert parameter in str(raised.value)
+
+
+def test_a_changed_kube_proxy_configuration_is_rewritten(win_node: LabWindowsNode) -> None:
+    apply([phase(FLANNEL, win_node)])
+    win_node.node.fs.real(KUBE_PROXY_CONFIG).write_bytes(b"mode: userspace\n")
+
+    result = apply([phase(FLANNEL, win_node)])
+
+    assert [t.split(" (")[0] for t in done_titles(result)] == [f"Write {KUBE_PROXY_CONFIG}"]
+    assert b"mode: kernelspace" in psfiles.get(win_node.session, KUBE_PROXY_CONFIG)
+
+
+def test_a_missing_helper_module_is_shipped_before_networks_are_created(
+    win_node: LabWindowsNode,
+) -> None:
+    apply([phase(FLANNEL, win_node)])
+    win_node.node.fs.real(HELPER_PATH).unlink()
+    win_node.node.reboot()
+
+    result = apply([phase(FLANNEL, win_node)])
+
+    titles = [t.split(" (")[0] for t in done_titles(result)]
+    assert titles[:3] == [
+        f"Copy the HNS helper module to {HELPER_PATH} on win1",
+        "New-HnsNetwork External",
+        "New-HnsNetwork flannel.4096",
+    ]
+    assert sorted(n.name for n in win_node.node.networks) == ["External", "flannel.4096"]

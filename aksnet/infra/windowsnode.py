@@ -267,6 +267,11 @@ class WindowsNodeSetup:
     ) -> None:
         if network_timeout <= 0:
             raise InvalidInput("network_timeout", network_timeout, "it must be positive seconds.")
+        if poll_interval <= 0:
+            raise InvalidInput("poll_interval", poll_interval, "it must be positive seconds.")
+        names = [n.name.lower() for n in nodes]
+        if len(set(names)) != len(names):
+            raise InvalidInput("nodes", names, "each Windows node may appear only once.")
         self.plugin = plugin
         self.nodes = list(nodes)
         self.network_timeout = network_timeout

@@ -244,3 +244,9 @@ def test_a_missing_helper_module_is_shipped_before_networks_are_created(
         "New-HnsNetwork flannel.4096",
     ]
     assert sorted(n.name for n in win_node.node.networks) == ["External", "flannel.4096"]
+
+
+def test_a_node_listed_twice_is_refused(win_node: LabWindowsNode) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        WindowsNodeSetup(FLANNEL, [spec(win_node), spec(win_node)])
+    assert "nodes" in str(raised.value)

@@ -25,6 +25,7 @@ import hashlib
 import ipaddress
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +46,8 @@ HELPER_DIR = "C:\\ProgramData\\AksNet"
 HELPER_PATH = HELPER_DIR + "\\hns.psm1"
 KUBE_PROXY_CONFIG = HELPER_DIR + "\\kube-proxy.conf"
 HELPER_MODULE = Path(__file__).resolve().parent.parent / "data" / "hns.psm1"
+
+NODE_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 
 BOOTSTRAP_PREFIX = "192.168.255.0/30"
 BOOTSTRAP_GATEWAY = "192.168.255.1"
@@ -187,8 +190,13 @@ class WindowsNodeSpec:
     cluster_cidr: str  # the cluster's pod CIDR, e.g. 10.244.0.0/16
 
     def __post_init__(self) -> None:
-        if not self.name:
-            raise InvalidInput("name", self.name, "a Windows node needs a name.")
+        if not NODE_NAME.fullmatch(self.name):
+            raise InvalidInput(
+                "name",
+                self.name,
+                "it must be a node name of 1 to 63 letters, digits and hyphens, "
+                "starting and ending with a letter or digit.",
+            )
         subnet = _network("pod_subnet", self.pod_subnet)
         cluster = _network("cluster_cidr", self.cluster_cidr)
         if subnet.num_addresses < 4 or not subnet.subnet_of(cluster):
@@ -219,23 +227,25 @@ def _network(parameter: str, value: str) -> ipaddress.IPv4Network:
 
 
 def kube_proxy_config(plugin: Plugin, node: WindowsNodeSpec) -> bytes:
-    """KubeProxyConfiguration for the winkernel proxier in overlay mode (reference §1.7)."""
-    network = plugin.windows.hns_network_name
-    lines = [
-        "apiVersion: kubeproxy.config.k8s.io/v1alpha1",
-        "kind: KubeProxyConfiguration",
-        "mode: kernelspace",
-        f"hostnameOverride: {node.name.lower()}",
-        f"clusterCIDR: {node.cluster_cidr}",
-        "featureGates:",
-        "  WinOverlay: true",
-        "winkernel:",
-        f"  networkName: {network}",
-        f"  sourceVip: {node.source_vip}",
-        "  enableDSR: false",
-        "",
-    ]
-    return "\n".join(lines).encode()
+    """KubeProxyConfiguration for the winkernel proxier in overlay mode (reference §1.7).
+
+    JSON (which kube-proxy's --config accepts, JSON being YAML): every value is quoted by the
+    encoder, never pasted into text.
+    """
+    config = {
+        "apiVersion": "kubeproxy.config.k8s.io/v1alpha1",
+        "kind": "KubeProxyConfiguration",
+        "mode": "kernelspace",
+        "hostnameOverride": node.name.lower(),
+        "clusterCIDR": node.cluster_cidr,
+        "featureGates": {"WinOverlay": True},
+        "winkernel": {
+            "networkName": plugin.windows.hns_network_name,
+            "sourceVip": node.source_vip,
+            "enableDSR": False,
+        },
+    }
+    return (json.dumps(config, indent=2) + "\n").encode()
 
 
 def _sha256(data: bytes) -> str:

@@ -4,6 +4,7 @@ against its contract there, so a wrong parameter fails the run."""
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -96,12 +97,20 @@ def test_kube_proxy_configuration_and_helper_module(
 ) -> None:
     apply([phase(plugin, win_node)])
 
-    config = psfiles.get(win_node.session, KUBE_PROXY_CONFIG).decode()
-    assert "mode: kernelspace" in config
-    assert "  WinOverlay: true" in config
-    assert f"  networkName: {plugin.windows.hns_network_name}" in config
-    assert "  sourceVip: 10.244.3.2" in config
-    assert "clusterCIDR: 10.244.0.0/16" in config
+    config = json.loads(psfiles.get(win_node.session, KUBE_PROXY_CONFIG))
+    assert config == {
+        "apiVersion": "kubeproxy.config.k8s.io/v1alpha1",
+        "kind": "KubeProxyConfiguration",
+        "mode": "kernelspace",
+        "hostnameOverride": "win1",
+        "clusterCIDR": "10.244.0.0/16",
+        "featureGates": {"WinOverlay": True},
+        "winkernel": {
+            "networkName": plugin.windows.hns_network_name,
+            "sourceVip": "10.244.3.2",
+            "enableDSR": False,
+        },
+    }
     assert psfiles.get(win_node.session, HELPER_PATH) == HELPER_MODULE.read_bytes()
     assert "hns" in win_node.node.imported_modules
 
@@ -225,7 +234,7 @@ def test_a_changed_kube_proxy_configuration_is_rewritten(win_node: LabWindowsNod
     result = apply([phase(FLANNEL, win_node)])
 
     assert [t.split(" (")[0] for t in done_titles(result)] == [f"Write {KUBE_PROXY_CONFIG}"]
-    assert b"mode: kernelspace" in psfiles.get(win_node.session, KUBE_PROXY_CONFIG)
+    assert json.loads(psfiles.get(win_node.session, KUBE_PROXY_CONFIG))["mode"] == "kernelspace"
 
 
 def test_a_missing_helper_module_is_shipped_before_networks_are_created(
@@ -244,6 +253,13 @@ def test_a_missing_helper_module_is_shipped_before_networks_are_created(
         "New-HnsNetwork flannel.4096",
     ]
     assert sorted(n.name for n in win_node.node.networks) == ["External", "flannel.4096"]
+
+
+@pytest.mark.parametrize("name", ["", "win 1", "win1\nmode: userspace", "-win", "w" * 64])
+def test_bad_node_names_are_refused(name: str, win_node: LabWindowsNode) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        WindowsNodeSpec(name, win_node.session, "10.244.3.0/24", "10.244.0.0/16")
+    assert "name" in str(raised.value)
 
 
 def test_a_node_listed_twice_is_refused(win_node: LabWindowsNode) -> None:

@@ -9,16 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aksnet.cluster import records
-from aksnet.cluster.create import CreateOptions, CreateResult, check_supported, create_cluster
-from aksnet.cluster.get import ClusterView
-from aksnet.cluster.get import get_cluster as _get_cluster
-from aksnet.cluster.get import list_clusters as _list_clusters
-from aksnet.cluster.hosts import HostConnections
-from aksnet.cluster.remove import RemoveResult
-from aksnet.cluster.remove import remove_cluster as _remove_cluster
 from aksnet.errors import InvalidInput
 from aksnet.model.cluster import (
     DEFAULT_KUBERNETES_VERSION,
@@ -42,6 +34,12 @@ from aksnet.network.budget import (
 )
 from aksnet.network.plugins import PLUGINS, Plugin, get_plugin
 from aksnet.state.store import Allocation, Store
+
+if TYPE_CHECKING:  # the cluster operations load SSH, PSRP and templates: only when called
+    from aksnet.cluster.create import CreateOptions, CreateResult
+    from aksnet.cluster.get import ClusterView
+    from aksnet.cluster.hosts import HostConnections
+    from aksnet.cluster.remove import RemoveResult
 
 
 def open_store(path: Path | str | None = None) -> Store:
@@ -288,6 +286,9 @@ def new_cluster(
 ) -> CreateResult:
     """New-AksHciCluster: plan (budget and checks) for a new cluster, then create, converge or
     resume it on the hosts. what_if plans the same phases and changes nothing."""
+    from aksnet.cluster import records
+    from aksnet.cluster.create import create_cluster
+
     check_cluster_supported(store, spec)
     if records.state_of(store, spec.name) is None:
         plan_cluster(store, spec)  # refuses a cluster whose addresses do not fit, first
@@ -297,26 +298,36 @@ def new_cluster(
 def check_cluster_supported(store: Store, spec: ClusterSpec) -> None:
     """Refuse what cluster creation cannot do yet (Windows pools, the DHCP model); reads only
     the store, so callers can refuse before they reach any host."""
+    from aksnet.cluster.create import check_supported
+
     check_supported(spec, store)
 
 
 def get_cluster(store: Store, name: str) -> ClusterView:
     """Get-AksHciCluster -name: ProvisioningState, node pools, counts, addresses, plugin."""
-    return _get_cluster(store, name)
+    from aksnet.cluster.get import get_cluster as get
+
+    return get(store, name)
 
 
 def list_clusters(store: Store) -> list[ClusterView]:
     """Get-AksHciCluster without -name."""
-    return _list_clusters(store)
+    from aksnet.cluster.get import list_clusters as listing
+
+    return listing(store)
 
 
 def remove_cluster(
     store: Store, name: str, hosts: HostConnections, *, what_if: bool = False
 ) -> RemoveResult:
     """Remove-AksHciCluster: VMs, disks and ISOs off the hosts; addresses and MACs released."""
-    return _remove_cluster(store, name, hosts, what_if=what_if)
+    from aksnet.cluster.remove import remove_cluster as remove
+
+    return remove(store, name, hosts, what_if=what_if)
 
 
 def lab_hosts(lab_dir: Path | str | None = None) -> HostConnections:
     """The Hyper-V hosts of the running lab (lab.json and credentials.json of lab_dir)."""
+    from aksnet.cluster.hosts import HostConnections
+
     return HostConnections.from_lab(lab_dir)

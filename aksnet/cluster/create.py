@@ -144,15 +144,15 @@ def _run(
     records.ensure_recorded(store, spec)
     vip = records.api_vip(store, spec)
     admin = keys.admin()
+    network = store.get_network(spec.vnet)
     vms = node_vms(
         spec,
-        store.get_network(spec.vnet),
+        network,
         store,
         admin_user=options.admin_user,
         authorized_key=admin.public_line,
         host_key_for=keys.host_key,
     )
-    network = store.get_network(spec.vnet)
     settings = ProvisionSettings(
         switch_name=network.vswitch_name,
         vlan_id=network.vlan_id,

@@ -9,6 +9,7 @@ input, create nothing).
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -44,7 +45,10 @@ def store_snapshot(fabric: Fabric) -> tuple[Any, ...]:
 
 
 @pytest.mark.parametrize("plugin", ["flannel", "calico"])
-def test_a_linux_cluster_end_to_end(fabric: Fabric, plugin: str) -> None:
+def test_a_linux_cluster_end_to_end(
+    fabric: Fabric, plugin: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     name = f"c{plugin}"
     spec = linux_spec(fabric, name, plugin)
     vms = [f"{name}-cp-0", f"{name}-linux-0", f"{name}-linux-1"]
@@ -64,6 +68,11 @@ def test_a_linux_cluster_end_to_end(fabric: Fabric, plugin: str) -> None:
 
     created = api.new_cluster(fabric.store, spec, fabric.hosts, options=OPTIONS)
     assert not created.run.resumed
+    token, certificate_key = ClusterKeys.beside(fabric.store.path, name).join_secrets()
+    for secret in (token.reveal(), certificate_key.reveal()):
+        assert secret not in caplog.text and secret not in json.dumps(created.to_dict())
+    assert any("kubeadm init" in r.title for r in created.run.changes)  # it was there to leak
+    assert "reading fact" in caplog.text  # and DEBUG logging was captured
     assert any("load-balancer VM" in w and created.api_vip in w for w in created.warnings)
     on_hosts = fabric.vms_on_hosts()
     assert sorted(on_hosts["hci1"] + on_hosts["hci2"]) == vms

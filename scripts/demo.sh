@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# The main job on the embedded lab. Today: the lab comes up (two emulated Hyper-V hosts behind real
-# WSMan/PSRP endpoints, a lab bridge), a static network setting for the lab's subnet, and the plan
-# of `New-AksHciCluster -name c1 -primaryNetworkPlugin flannel`; cluster creation joins this script
-# with issue 4. The lab is taken down at the end unless KEEP_LAB=1.
+# The main job on the embedded lab: the lab comes up (two emulated Hyper-V hosts behind real
+# WSMan/PSRP endpoints, a lab bridge), a static network setting for the lab's subnet, then
+# `New-AksHciCluster -name c1 -primaryNetworkPlugin flannel` with one control plane and two Linux
+# workers: what-if first, then the real create (VMs on the hosts, Linux nodes as namespaces with
+# sshd reached with pinned keys, kubeadm init/join and the CNI on the lab's emulated kubeadm and
+# kubectl), Get, and Remove returning every address. The lab is taken down at the end unless
+# KEEP_LAB=1. State goes to ./lab-home unless AKSNET_HOME is set.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -11,19 +14,41 @@ export PATH="$root/.venv/bin:$PATH"
 export AKSNET_HOME="${AKSNET_HOME:-$root/lab-home}"
 mkdir -p "$AKSNET_HOME"
 
+aksnet lab down >/dev/null 2>&1 || true    # a previous run's lab, if any
 if [[ "${KEEP_LAB:-0}" != 1 ]]; then
     trap 'aksnet lab down >/dev/null' EXIT
 fi
 aksnet lab up
 echo
 
-if ! aksnet network get --name labnet >/dev/null 2>&1; then
-    aksnet network new --name labnet --vswitch-name LabSwitch \
-        --ip-address-prefix 198.18.0.0/24 --gateway 198.18.0.1 --dns-servers 198.18.0.1 \
-        --k8s-node-ip-pool-start 198.18.0.10 --k8s-node-ip-pool-end 198.18.0.99 \
-        --vip-pool-start 198.18.0.200 --vip-pool-end 198.18.0.250
-fi
+# The network setting follows the lab's subnet (a /24 of 198.18.0.0/15 on the lab bridge).
+read -r prefix gateway node_start node_end vip_start vip_end < <(
+    aksnet lab status --json | python -c '
+import ipaddress, json, sys
+lab = json.load(sys.stdin)
+net = ipaddress.ip_network(lab["subnet"])
+at = lambda i: str(net.network_address + i)
+print(net, lab["gateway"], at(10), at(99), at(200), at(250))')
+aksnet cluster remove --name c1 >/dev/null 2>&1 || true
+aksnet network remove --name labnet >/dev/null 2>&1 || true
+aksnet network new --name labnet --vswitch-name LabSwitch \
+    --ip-address-prefix "$prefix" --gateway "$gateway" --dns-servers "$gateway" \
+    --k8s-node-ip-pool-start "$node_start" --k8s-node-ip-pool-end "$node_end" \
+    --vip-pool-start "$vip_start" --vip-pool-end "$vip_end"
+echo
 aksnet plugin list
 echo
-aksnet cluster plan --name c1 --vnet labnet --primary-network-plugin flannel \
-    --linux-node-count 2 --windows-node-count 1 --service-port 80 --service-port 443
+cluster=(--name c1 --vnet labnet --primary-network-plugin flannel
+    --node-pool-name c1-linux --node-count 2)
+aksnet cluster plan "${cluster[@]}" --service-port 80 --service-port 443
+echo
+aksnet cluster new "${cluster[@]}" --what-if
+echo
+aksnet cluster new "${cluster[@]}"
+echo
+aksnet cluster get --name c1
+echo
+aksnet network get --name labnet
+echo
+aksnet cluster remove --name c1
+aksnet network get --name labnet

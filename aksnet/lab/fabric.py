@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from aksnet.errors import AksNetError, InvalidInput
+from aksnet.infra.provision import DEFAULT_IMAGE
 from aksnet.infra.seediso import read_seed_iso
 from aksnet.lab.hyperv import FailoverCluster, HyperVHost, HyperVMachine, VMEvent, WindowsNode
 from aksnet.lab.linux import k8sstub
@@ -115,6 +116,11 @@ class Lab:
         )
         # The external switch the VMs use; in the lab it is the lab bridge.
         host.new_switch(self.spec.switch_name, "External", self.network.bridge)
+        # A stand-in for the node image that differencing disks start from: an empty file (the
+        # lab's Linux VMs run the machine's own userland, not a disk image).
+        image = host.fs.real(DEFAULT_IMAGE)
+        image.parent.mkdir(parents=True, exist_ok=True)
+        image.write_bytes(b"")
         server = WSManServer(
             HyperVMachine(host),
             users={self.spec.username: self._password},

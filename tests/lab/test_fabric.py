@@ -101,3 +101,13 @@ def test_stop_leaves_nothing_behind(tmp_path: Path) -> None:
     assert leftovers(lab_dir, [bridge]) == []
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_hosts_hold_a_stand_in_node_image(lab: Lab) -> None:
+    from aksnet.infra.provision import DEFAULT_IMAGE
+
+    session = psrp_session(lab, "hci1")
+    try:
+        assert session.invoke(Cmdlet.of("Test-Path", LiteralPath=DEFAULT_IMAGE)) == [True]
+    finally:
+        session.close()

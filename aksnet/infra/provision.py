@@ -105,15 +105,18 @@ def node_vms(
         for a in store.allocations(network.name, cluster=spec.name)
         if a.owner_kind == "vm"
     }
+    vms = list(_vm_names(spec))
+    if network.is_static:
+        # Every address the cluster still lacks, in one transaction: all or none.
+        missing = [name for name, _, _ in vms if name not in held]
+        for allocation in store.allocate_each(
+            network.name, "node", owner_kind="vm", owners=missing, cluster=spec.name
+        ):
+            held[allocation.owner] = str(allocation.address)
     out: list[NodeVm] = []
-    for name, role, size_name in _vm_names(spec):
+    for name, role, size_name in vms:
         size = vm_size(size_name)
         address = held.get(name)
-        if address is None and network.is_static:
-            (allocation,) = store.allocate(
-                network.name, "node", owner_kind="vm", owner=name, cluster=spec.name
-            )
-            address = str(allocation.address)
         mac = mac_pool.allocate(store, name, spec.name)
         key = host_key_for(name)
         seed = node_seed(

@@ -233,6 +233,32 @@ class Store:
             Allocation(network, pool, IPv4Address(a), owner_kind, owner, cluster) for a in wanted
         ]
 
+    def allocate_each(
+        self,
+        network: str,
+        pool: str,
+        *,
+        owner_kind: str,
+        owners: Sequence[str],
+        cluster: str | None = None,
+    ) -> list[Allocation]:
+        """One free address for each owner, all in one transaction: all of them or none."""
+        if not owners:
+            return []
+        with self.transaction() as tx:
+            setting = self._require_network(tx, network)
+            rng = setting.pool(pool)
+            picked = self._pick_free(
+                tx, setting, pool, rng, setting.never_handed_out(), len(owners)
+            )
+            rows = list(zip(picked, owners, strict=True))
+            tx.executemany(
+                "INSERT INTO allocations (network, pool, address, owner_kind, owner, cluster) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(network, pool, a, owner_kind, o, cluster) for a, o in rows],
+            )
+        return [Allocation(network, pool, IPv4Address(a), owner_kind, o, cluster) for a, o in rows]
+
     def _check_requested(
         self, tx: sqlite3.Connection, setting: NetworkSetting, pool: str, text: str
     ) -> int:

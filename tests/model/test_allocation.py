@@ -97,6 +97,21 @@ def test_exhaustion_is_refused_with_nothing_written(store: Store) -> None:
     assert [a.owner for a in store.allocations("labnet")] == ["a", "a", "a"]
 
 
+def test_addresses_for_several_owners_come_in_one_transaction(store: Store) -> None:
+    store.add_network(network_setting(**static()))
+    store.allocate("labnet", "vip", owner_kind="service", owner="x", count=3)
+    got = store.allocate_each("labnet", "vip", owner_kind="vm", owners=["a", "b"], cluster="c1")
+    assert [(a.owner, str(a.address)) for a in got] == [
+        ("a", "198.18.0.203"),
+        ("b", "198.18.0.204"),
+    ]
+    with pytest.raises(CapacityExceeded):
+        store.allocate_each("labnet", "vip", owner_kind="vm", owners=["c", "d"])
+    with pytest.raises(CapacityExceeded):
+        store.allocate_each("labnet", "vip", owner_kind="vm", owners=["e"])
+    assert sorted(a.owner for a in store.allocations("labnet")) == ["a", "b", "x", "x", "x"]
+
+
 def test_listing_a_network_shows_its_allocations(store: Store) -> None:
     from aksnet.api import get_network_settings
 

@@ -143,3 +143,12 @@ class Credential:
 
     def __str__(self) -> str:
         return f"{self.username} (password: <{len(self.password)} characters>)"
+
+
+def session_repr(kind: str, endpoint: Endpoint, credential: Credential) -> str:
+    """How a PowerShell session shows itself: where, how, and who, never the password."""
+    e = endpoint
+    return (
+        f"{kind}(host={e.host!r}, port={e.effective_port}, ssl={e.ssl}, "
+        f"auth={e.auth!r}, user={credential.username!r})"
+    )

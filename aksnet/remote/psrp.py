@@ -28,7 +28,7 @@ from pypsrp.serializer import TaggedValue
 from pypsrp.wsman import WSMan
 
 from aksnet.errors import ErrorRecord, InvalidInput, RemoteCommandFailed, RemoteError
-from aksnet.remote.base import Credential, Endpoint, PSValue, Statement, as_pipeline
+from aksnet.remote.base import Credential, Endpoint, PSValue, Statement, as_pipeline, session_repr
 from aksnet.remote.classify import (
     TRANSPORT_ERRORS,
     HostBusy,
@@ -140,11 +140,7 @@ class PSRPSession:
         self._pool: RunspacePool | None = None
 
     def __repr__(self) -> str:
-        e = self._endpoint
-        return (
-            f"PSRPSession(host={e.host!r}, port={e.effective_port}, ssl={e.ssl}, "
-            f"auth={e.auth!r}, user={self._credential.username!r})"
-        )
+        return session_repr("PSRPSession", self._endpoint, self._credential)
 
     def invoke(self, *statements: Statement, input: Sequence[PSValue] = ()) -> list[PSValue]:
         """Run the statements in one pipeline (one round trip) and return their plain output."""

@@ -31,7 +31,7 @@ from aksnet.errors import (
     RemoteCommandFailed,
     RemoteError,
 )
-from aksnet.remote.base import Credential, Endpoint, PSValue, Statement, as_pipeline
+from aksnet.remote.base import Credential, Endpoint, PSValue, Statement, as_pipeline, session_repr
 from aksnet.remote.classify import (
     TRANSPORT_ERRORS,
     HostBusy,
@@ -119,11 +119,7 @@ class WinRMSession:
         self._shell_id: str | None = None
 
     def __repr__(self) -> str:
-        e = self._endpoint
-        return (
-            f"WinRMSession(host={e.host!r}, port={e.effective_port}, ssl={e.ssl}, "
-            f"auth={e.auth!r}, user={self._credential.username!r})"
-        )
+        return session_repr("WinRMSession", self._endpoint, self._credential)
 
     def invoke(self, *statements: Statement, input: Sequence[PSValue] = ()) -> list[PSValue]:
         """Run the statements (one script, or several when too long) and return their output."""

@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 
 GIB = 1024**3
 DEFAULT_IMAGE = r"C:\ClusterStorage\Volume1\Images\aksnet-linux.vhdx"
+DEFAULT_WINDOWS_IMAGE = r"C:\ClusterStorage\Volume1\Images\aksnet-windows.vhdx"
 DEFAULT_ROOT = r"C:\ClusterStorage\Volume1\aksnet"
 _ONE_ATTEMPT = RetryPolicy(attempts=1)
 T = TypeVar("T")

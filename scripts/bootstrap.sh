@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs everything aksnet's lab and tests need on a fresh Debian machine, idempotently:
-# Debian packages (OpenSSH server, HAProxy, cloud-init, iproute2, nftables) and a virtual
+# Debian packages (OpenSSH server, HAProxy, keepalived, cloud-init, iproute2, nftables) and a virtual
 # environment in .venv with aksnet and its development extras. Safe to run again.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-debian_packages=(openssh-server openssh-client haproxy cloud-init iproute2 nftables sudo kmod procps)
+debian_packages=(openssh-server openssh-client haproxy keepalived cloud-init iproute2 nftables sudo kmod procps)
 missing=()
 for pkg in "${debian_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

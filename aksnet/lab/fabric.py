@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from aksnet.errors import AksNetError, InvalidInput
-from aksnet.infra.provision import DEFAULT_IMAGE
+from aksnet.infra.provision import DEFAULT_IMAGE, DEFAULT_WINDOWS_IMAGE
 from aksnet.infra.seediso import read_seed_iso
+from aksnet.lab import images
 from aksnet.lab.hyperv import FailoverCluster, HyperVHost, HyperVMachine, VMEvent, WindowsNode
 from aksnet.lab.linux import k8sstub
 from aksnet.lab.linux.network import LabNetwork
@@ -116,11 +117,10 @@ class Lab:
         )
         # The external switch the VMs use; in the lab it is the lab bridge.
         host.new_switch(self.spec.switch_name, "External", self.network.bridge)
-        # A stand-in for the node image that differencing disks start from: an empty file (the
-        # lab's Linux VMs run the machine's own userland, not a disk image).
-        image = host.fs.real(DEFAULT_IMAGE)
-        image.parent.mkdir(parents=True, exist_ok=True)
-        image.write_bytes(b"")
+        # Stand-ins for the node images that differencing disks start from: one marker line
+        # each (the lab's VMs run the machine's own userland, not a disk image).
+        images.write_image(host.fs.real(DEFAULT_IMAGE), "Linux")
+        images.write_image(host.fs.real(DEFAULT_WINDOWS_IMAGE), "Windows")
         server = WSManServer(
             HyperVMachine(host),
             users={self.spec.username: self._password},
@@ -164,9 +164,13 @@ class Lab:
         self.write_status("stopped")
 
     def _vm_started(self, event: VMEvent) -> None:
+        os_name = images.boot_os(event)  # None: no hard disk; a seeded VM then boots Linux
         seed = _seed_iso(event)
+        if os_name == "Windows":
+            self._windows_started(event, seed)
+            return
         if seed is None:
-            return  # no NoCloud seed: a Windows VM, or one without its seed yet
+            return  # no NoCloud seed: nothing to boot into yet
         if not event.adapters:
             raise LabError(f"VM '{event.name}' has a seed but no network adapter")
         assert self.runtime is not None
@@ -177,6 +181,9 @@ class Lab:
             k8sstub.install(self.lab_dir, event.name)
             address = str(self.runtime.address_of(event.name))
         self.hosts[event.host].set_guest_ips(event.name, mac, [address])
+
+    def _windows_started(self, event: VMEvent, seed: Path | None) -> None:
+        log.warning("aksnet lab: Windows VM '%s' boots into nothing yet", event.name)
 
     def _vm_stopped(self, event: VMEvent) -> None:
         if self.runtime is not None and event.name in self.runtime.running():

@@ -103,11 +103,14 @@ def test_stop_leaves_nothing_behind(tmp_path: Path) -> None:
         assert probe.connect_ex(("127.0.0.1", port)) != 0
 
 
-def test_hosts_hold_a_stand_in_node_image(lab: Lab) -> None:
-    from aksnet.infra.provision import DEFAULT_IMAGE
+def test_hosts_hold_stand_in_node_images_with_their_os_marker(lab: Lab) -> None:
+    from aksnet.infra.provision import DEFAULT_IMAGE, DEFAULT_WINDOWS_IMAGE
+    from aksnet.lab import images
 
     session = psrp_session(lab, "hci1")
     try:
-        assert session.invoke(Cmdlet.of("Test-Path", LiteralPath=DEFAULT_IMAGE)) == [True]
+        for path, os_name in ((DEFAULT_IMAGE, "Linux"), (DEFAULT_WINDOWS_IMAGE, "Windows")):
+            assert session.invoke(Cmdlet.of("Test-Path", LiteralPath=path)) == [True]
+            assert images.image_os(lab.hosts["hci1"].fs.real(path)) == os_name
     finally:
         session.close()

@@ -36,6 +36,10 @@ class LabFailure(Exception):
         self.target = target
 
 
+class BootRefused(Exception):
+    """The lab cannot boot what the VM's disk holds; Start-VM's error carries this text."""
+
+
 @dataclass(frozen=True)
 class AdapterInfo:
     name: str
@@ -59,6 +63,10 @@ class VMEvent:
     iso_paths: tuple[Path, ...]
     secure_boot: bool
     secure_boot_template: str | None
+    # The VM's first hard disk (Windows path) and the real file of the image at the root of its
+    # differencing chain: what the VM boots. None when the VM has no hard disk.
+    disk_path: str | None = None
+    image_path: Path | None = None
 
     @property
     def mac_addresses(self) -> tuple[str, ...]:
@@ -245,9 +253,10 @@ class HyperVHost:
             if vm.state == "Running":
                 with self.lock:
                     vm.state = "Off"
+                detail = f"\n{exc}" if isinstance(exc, BootRefused) else ""
                 raise LabFailure(
                     "OperationFailed",
-                    f"'{vm.name}' failed to start. (Virtual machine ID {vm.vm_id.upper()})",
+                    f"'{vm.name}' failed to start. (Virtual machine ID {vm.vm_id.upper()}){detail}",
                     "NotSpecified",
                     vm.name,
                 ) from exc
@@ -282,6 +291,7 @@ class HyperVHost:
             for a in vm.adapters
         )
         isos = tuple(d.real_path for d in vm.dvd_drives if d.real_path is not None)
+        disk = vm.hard_disks[0].path if vm.hard_disks else None
         return VMEvent(
             host=self.name,
             name=vm.name,
@@ -293,7 +303,22 @@ class HyperVHost:
             iso_paths=isos,
             secure_boot=vm.generation == 2 and vm.secure_boot == "On",
             secure_boot_template=vm.secure_boot_template if vm.generation == 2 else None,
+            disk_path=disk,
+            image_path=self.fs.real(self.base_image(disk)) if disk is not None else None,
         )
+
+    def base_image(self, path: str) -> str:
+        """The root of a disk's differencing chain (the disk itself when it has no parent)."""
+        with self.lock:
+            seen: set[str] = set()
+            current = self.fs.normalize(path)
+            while current.lower() not in seen:
+                seen.add(current.lower())
+                vhd = self.vhds.get(current.lower())
+                if vhd is None or vhd.parent is None:
+                    return current
+                current = vhd.parent
+            return current  # a cycle cannot be made with New-VHD; stop rather than loop
 
     def set_processor_count(self, vm: VirtualMachine, count: int) -> None:
         with self.lock:

@@ -4,7 +4,10 @@ A resumed or repeated create must present the same admin key and pin the same ho
 into the seeds, or the pinned key would not match; so the keys are written once, before any VM
 exists, and read back afterwards. The folder sits beside the store so one AKSNET_HOME (or one
 test's temporary store) holds everything about its clusters. known_hosts pins each VM's host key;
-the join token and certificate key are kept the same way.
+the join token and certificate key are kept the same way. Windows VMs get a WinRM TLS
+certificate each (winrm_<vm>.pem, pinned as the session's trust anchor, and winrm_<vm>.key) and
+share one generated admin password (windows_admin_password): the seeds hold them, so a resumed
+run must reuse them.
 """
 
 from __future__ import annotations
@@ -17,6 +20,11 @@ from pathlib import Path
 
 from aksnet.infra.hostkeys import HostKeyPair, fingerprint_of_line, generate_host_key
 from aksnet.infra.jointoken import CertificateKey, JoinToken
+from aksnet.infra.windowsseed import (
+    WinRmCertificate,
+    generate_admin_password,
+    generate_winrm_certificate,
+)
 from aksnet.remote.known_hosts import KnownHosts
 
 ADMIN_KEY = "admin_ed25519"
@@ -44,6 +52,27 @@ class ClusterKeys:
         if not _SAFE.match(vm):
             raise ValueError(f"unsafe VM name for a key file: {vm!r}")
         return self._pair(f"host_{vm}")
+
+    def winrm_certificate(self, vm: str, address: str | None) -> WinRmCertificate:
+        """The VM's WinRM certificate and key, generated once (for this address) and kept."""
+        cert, key = self.winrm_certificate_path(vm), self.folder / f"winrm_{vm}.key"
+        if cert.exists() and key.exists():
+            return WinRmCertificate(cert.read_text(), key.read_text())
+        made = generate_winrm_certificate(vm, address)
+        folder = self._ensure_folder()
+        _write_private(folder / f".winrm_{vm}.key.tmp", made.key_pem, key)
+        _write_private(folder / f".winrm_{vm}.pem.tmp", made.cert_pem, cert)
+        return made
+
+    def winrm_certificate_path(self, vm: str) -> Path:
+        """Where the VM's certificate PEM is kept: the pinned trust anchor of its sessions."""
+        if not _SAFE.match(vm):
+            raise ValueError(f"unsafe VM name for a key file: {vm!r}")
+        return self.folder / f"winrm_{vm}.pem"
+
+    def windows_password(self) -> str:
+        """The admin password of the cluster's Windows nodes (generated once, owner-only)."""
+        return self._secret("windows_admin_password", generate_admin_password)
 
     def join_secrets(self) -> tuple[JoinToken, CertificateKey]:
         """The bootstrap token and certificate key, kept so a resumed run joins with the token

@@ -1,11 +1,14 @@
-"""The "Provision VMs" phase: every Linux VM of a cluster placed, created, started and reachable.
+"""The "Provision VMs" phase: every VM of a cluster placed, created, started and reachable.
 
 Flow: read each host's facts (Get-VMHost and its VMs: one round trip per host) -> place the VMs
 that do not exist yet (refusing the whole cluster before creating anything if it does not fit)
 -> ask the hosts that got VMs whether they form a failover cluster (one round trip per host) ->
 per host in parallel, within the run's per-host limit (apply(per_host=...)), for each VM: read
 its facts, stage the seed ISO, create and start it (three PSRP round trips, see
-aksnet.infra.vms) -> wait for SSH at the VM's address with the pinned host key. Every mutation
+aksnet.infra.vms) -> wait for SSH at the VM's address with the pinned host key (Linux), or for
+WinRM over HTTPS on port 5986 with the pinned certificate and the nodes' admin password
+(Windows: the VM runs on the Windows node image with the MicrosoftWindows secure boot
+template, seeded by aksnet.infra.windowsseed). Every mutation
 passes the runner's gate, so a dry run lists "New-VM c1-cp-0 on host hci1: 4 vCPU, 8 GiB" and
 changes nothing, and a second apply finds every VM running and performs zero actions. A VM found
 off (a run stopped halfway) gets the settings it lacks and is started; a VM of the same name
@@ -29,21 +32,30 @@ from typing import TypeVar
 
 import paramiko
 
-from aksnet.errors import HostUnreachable, OperationTimedOut, ProtocolError, StateConflict
+from aksnet.errors import (
+    HostUnreachable,
+    InvalidInput,
+    OperationTimedOut,
+    ProtocolError,
+    StateConflict,
+)
 from aksnet.infra import vms
 from aksnet.infra.hostkeys import HostKeyPair
 from aksnet.infra.macpool import DEFAULT_POOL, MacPool, colon_form
 from aksnet.infra.nodeseed import NodeSeed, node_seed
 from aksnet.infra.placement import CONTROL_PLANE, VmDemand, place
 from aksnet.infra.vms import HostFact, HostFacts, VmFact, VmFacts, VmSpec, VmState
+from aksnet.infra.windowsseed import WINRM_PORT, WinRmCertificate, windows_seed
 from aksnet.model.cluster import ClusterSpec
 from aksnet.model.network import NetworkSetting
 from aksnet.model.sizes import vm_size
 from aksnet.plan import Action, RunContext
 from aksnet.plan.facts import Fact, Forecast
 from aksnet.plan.parallel import HostWork
-from aksnet.remote.base import PowerShellSession
+from aksnet.remote.base import Cmdlet, Credential, Endpoint, PowerShellSession
+from aksnet.remote.classify import TLSFailure
 from aksnet.remote.known_hosts import KnownHosts
+from aksnet.remote.psrp import PSRPSession
 from aksnet.remote.retry import RetryPolicy
 from aksnet.remote.ssh import SSHSession
 from aksnet.state.store import Store
@@ -60,7 +72,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class NodeVm:
-    """One Linux VM of the cluster, with everything decided about it."""
+    """One VM of the cluster, with everything decided about it."""
 
     name: str
     role: str  # "control-plane" or "worker"
@@ -69,7 +81,23 @@ class NodeVm:
     mac: int
     address: str | None  # None in the DHCP model: read from the host once the VM runs
     seed: NodeSeed
-    host_key_line: str  # the public host key aksnet generated, pinned before connecting
+    host_key_line: str  # Linux: the public host key aksnet generated, pinned before connecting
+    os_type: str = "Linux"  # or "Windows"
+    certificate_path: str | None = None  # Windows: its WinRM certificate, the pinned anchor
+
+    @property
+    def is_windows(self) -> bool:
+        return self.os_type == "Windows"
+
+
+@dataclass(frozen=True)
+class WindowsAccess:
+    """What Windows VMs' seeds and sessions need: the nodes' admin password and, per VM, its
+    WinRM certificate (kept across runs by the caller) and where its PEM is kept."""
+
+    password: str = field(repr=False)
+    certificate_for: Callable[[str, str | None], WinRmCertificate]
+    certificate_path: Callable[[str], Path]
 
 
 @dataclass(frozen=True)
@@ -80,10 +108,13 @@ class ProvisionSettings:
     admin_key: paramiko.PKey = field(repr=False)
     known_hosts: KnownHosts
     image_path: str = DEFAULT_IMAGE
+    windows_image_path: str = DEFAULT_WINDOWS_IMAGE
+    windows_credential: Credential | None = field(default=None, repr=False)
     root: str = DEFAULT_ROOT
     disk_bytes: int = 20 * GIB  # what placement reserves per VM on the host's storage
     delegation: bool = False  # may the session make the second hop (cluster VM role)?
     ssh_timeout: float = 120.0
+    winrm_timeout: float = 300.0  # Windows boots (and runs cloudbase-init) slower than Linux
 
 
 def node_vms(
@@ -95,11 +126,13 @@ def node_vms(
     authorized_key: str,
     host_key_for: Callable[[str], HostKeyPair],
     mac_pool: MacPool = DEFAULT_POOL,
+    windows: WindowsAccess | None = None,
 ) -> list[NodeVm]:
-    """The cluster's Linux VMs (control plane, then Linux pools), with addresses and MACs.
+    """The cluster's VMs (control plane, Linux pools, Windows pools), with addresses and MACs.
 
     An address or MAC the VM holds already in the store is reused, so planning twice (or
-    resuming) decides the same values.
+    resuming) decides the same values. Windows VMs need `windows` (their password and
+    certificates).
     """
     held = {
         a.owner: str(a.address)
@@ -107,18 +140,39 @@ def node_vms(
         if a.owner_kind == "vm"
     }
     vms = list(_vm_names(spec))
+    if windows is None and any(os_type == "Windows" for *_, os_type in vms):
+        raise InvalidInput("windows", None, "Windows VMs need their password and certificates.")
     if network.is_static:
         # Every address the cluster still lacks, in one transaction: all or none.
-        missing = [name for name, _, _ in vms if name not in held]
+        missing = [name for name, *_ in vms if name not in held]
         for allocation in store.allocate_each(
             network.name, "node", owner_kind="vm", owners=missing, cluster=spec.name
         ):
             held[allocation.owner] = str(allocation.address)
     out: list[NodeVm] = []
-    for name, role, size_name in vms:
+    for name, role, size_name, os_type in vms:
         size = vm_size(size_name)
         address = held.get(name)
         mac = mac_pool.allocate(store, name, spec.name)
+        if os_type == "Windows":
+            assert windows is not None  # checked above
+            certificate = windows.certificate_for(name, address)
+            seed = windows_seed(
+                hostname=name,
+                mac=colon_form(mac),
+                network=network,
+                address=address,
+                admin_user=admin_user,
+                password=windows.password,
+                certificate=certificate,
+            )
+            path = str(windows.certificate_path(name))
+            out.append(
+                NodeVm(
+                    name, role, size.cpu, size.memory_bytes, mac, address, seed, "", os_type, path
+                )
+            )
+            continue
         key = host_key_for(name)
         seed = node_seed(
             hostname=name,
@@ -135,13 +189,15 @@ def node_vms(
     return out
 
 
-def _vm_names(spec: ClusterSpec) -> Iterator[tuple[str, str, str]]:
+def _vm_names(spec: ClusterSpec) -> Iterator[tuple[str, str, str, str]]:
+    """(name, role, size, os) of each VM: control planes, then Linux pools, then Windows."""
     for i in range(spec.control_plane_node_count):
-        yield f"{spec.name}-cp-{i}".lower(), CONTROL_PLANE, spec.control_plane_vm_size
-    for pool in spec.node_pools:
-        if pool.os_type == "Linux":
-            for i in range(pool.count):
-                yield f"{spec.name}-{pool.name}-{i}".lower(), "worker", pool.vm_size
+        yield f"{spec.name}-cp-{i}".lower(), CONTROL_PLANE, spec.control_plane_vm_size, "Linux"
+    for os_type in ("Linux", "Windows"):
+        for pool in spec.node_pools:
+            if pool.os_type == os_type:
+                for i in range(pool.count):
+                    yield f"{spec.name}-{pool.name}-{i}".lower(), "worker", pool.vm_size, os_type
 
 
 class ProvisionVMs:
@@ -207,7 +263,8 @@ class ProvisionVMs:
             s.vlan_id,
             s.switch_name,
             rf"{s.root}\{node.name}",
-            s.image_path,
+            s.windows_image_path if node.is_windows else s.image_path,
+            vms.WINDOWS_SECURE_BOOT_TEMPLATE if node.is_windows else vms.LINUX_SECURE_BOOT_TEMPLATE,
         )
 
     def _provision(self, ctx: RunContext, node: NodeVm, clustered: Mapping[str, bool]) -> None:
@@ -220,8 +277,13 @@ class ProvisionVMs:
             self._create(ctx, host, session, node, fact, found)
         else:
             self._converge(ctx, host, session, node, fact, found)
-        if not ctx.dry_run:
-            wait_for_ssh(node, self._address(ctx, host, fact, node), self.settings)
+        if ctx.dry_run:
+            return
+        address = self._address(ctx, host, fact, node)
+        if node.is_windows:
+            wait_for_winrm(node, address, host, self.settings)
+        else:
+            wait_for_ssh(node, address, self.settings)
 
     def _create(
         self,
@@ -348,7 +410,7 @@ def _predict(host: str, fact: VmFact, node: NodeVm, role: bool) -> Callable[[For
             spec.mac,
             spec.vlan_id,
             (spec.iso_path,),
-            vms.LINUX_SECURE_BOOT_TEMPLATE,
+            spec.secure_boot_template,
             (node.address,) if node.address else (),
         )
         forecast.set(host, fact, VmFacts(state, True, None, role))
@@ -393,5 +455,53 @@ def wait_for_ssh(node: NodeVm, address: str, settings: ProvisionSettings) -> Non
                 ) from error
             log.debug("waiting for SSH on %s (%s): %s", node.name, address, error)
             time.sleep(0.5)
+        finally:
+            session.close()
+
+
+def winrm_endpoint(node: NodeVm, address: str) -> Endpoint:
+    """How aksnet reaches a Windows node: HTTPS 5986, NTLM, its own certificate pinned."""
+    if node.certificate_path is None:
+        raise InvalidInput("certificate_path", None, f"VM '{node.name}' has no WinRM certificate.")
+    return Endpoint(
+        address, port=WINRM_PORT, ssl=True, auth="ntlm", cert_validation=node.certificate_path
+    )
+
+
+def wait_for_winrm(node: NodeVm, address: str, host: str, settings: ProvisionSettings) -> None:
+    """Poll until the Windows VM's WinRM listener answers with the pinned certificate and
+    accepts the admin password.
+
+    A certificate that does not match fails at once (TLSFailure), as does a refused password
+    (AuthenticationFailed: retrying risks a lockout); a listener that is not up yet is retried
+    until settings.winrm_timeout.
+    """
+    if settings.windows_credential is None:
+        raise InvalidInput("windows_credential", None, "Windows VMs need the admin credential.")
+    endpoint = winrm_endpoint(node, address)
+    deadline = time.monotonic() + settings.winrm_timeout
+    while True:
+        session = PSRPSession(
+            endpoint,
+            settings.windows_credential,
+            retry=_ONE_ATTEMPT,
+            operation_timeout=5,
+            read_timeout=10,
+            connection_timeout=5,
+        )
+        try:
+            session.invoke(Cmdlet.of("Test-Path", LiteralPath="C:\\"))
+            return
+        except TLSFailure:
+            raise
+        except (HostUnreachable, OperationTimedOut, ProtocolError) as error:
+            if time.monotonic() >= deadline:
+                raise OperationTimedOut(
+                    address,
+                    f"Windows VM '{node.name}' on host {host} did not answer WinRM on "
+                    f"{address}:{WINRM_PORT} in {settings.winrm_timeout:g} s",
+                ) from error
+            log.debug("waiting for WinRM on %s (%s): %s", node.name, address, error)
+            time.sleep(1.0)
         finally:
             session.close()

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 QUIET = "SilentlyContinue"
 LINUX_SECURE_BOOT_TEMPLATE = "MicrosoftUEFICertificateAuthority"
+WINDOWS_SECURE_BOOT_TEMPLATE = "MicrosoftWindows"
 STAGED_SUFFIX = ".aksnet-tmp"
 CHUNK = 256 * 1024
 # Hyper-V's VMState and VMNetworkAdapterVlanMode enums, for hosts that send numbers.
@@ -62,7 +63,11 @@ SECOND_HOP_NOTE = (
 
 @dataclass(frozen=True)
 class VmSpec:
-    """One Linux VM as aksnet creates it on a host (paths are the host's Windows paths)."""
+    """One VM as aksnet creates it on a host (paths are the host's Windows paths).
+
+    Linux and Windows VMs differ only in their node image (parent_disk) and secure boot
+    template (MicrosoftUEFICertificateAuthority for Linux, MicrosoftWindows for Windows).
+    """
 
     name: str
     cpu: int
@@ -72,6 +77,7 @@ class VmSpec:
     switch_name: str
     folder: str  # holds the VM's configuration, its differencing disk and its seed ISO
     parent_disk: str  # the node image
+    secure_boot_template: str = LINUX_SECURE_BOOT_TEMPLATE
 
     @property
     def iso_path(self) -> str:
@@ -323,10 +329,9 @@ def configure_statements(spec: VmSpec, vm: VmState | None) -> list[Cmdlet]:
         )
     if vm is None or spec.iso_path.lower() not in (p.lower() for p in vm.dvd_paths):
         out.append(Cmdlet.of("Add-VMDvdDrive", VMName=name, Path=spec.iso_path))
-    if vm is None or vm.secure_boot_template != LINUX_SECURE_BOOT_TEMPLATE:
-        out.append(
-            Cmdlet.of("Set-VMFirmware", VMName=name, SecureBootTemplate=LINUX_SECURE_BOOT_TEMPLATE)
-        )
+    template = spec.secure_boot_template
+    if vm is None or vm.secure_boot_template != template:
+        out.append(Cmdlet.of("Set-VMFirmware", VMName=name, SecureBootTemplate=template))
     out.append(Cmdlet.of("Start-VM", Name=name))
     return out
 

@@ -8,6 +8,13 @@ its facts say it is still needed).
 
 The store's SQLite connection belongs to the thread that opened it, and the runner journals from
 worker threads, so StoreJournal does all its store work on one thread of its own.
+
+StoreJournal also holds the target's run lease (aksnet.state.lease) from open to close, so create,
+remove and scale runs of one cluster exclude each other without each caller remembering to: a
+second run gets StateConflict naming the holder before it opens or changes anything. A caller
+that takes decisions before the journal opens can take the lease first and pass it in (`lease=`);
+the journal then uses it and leaves releasing it to that caller. Dry runs use no StoreJournal and
+take no lease.
 """
 
 from __future__ import annotations
@@ -19,7 +26,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol, TypeVar
 
+from aksnet.errors import StateConflict
 from aksnet.state.journal import OperationJournal
+from aksnet.state.lease import DEFAULT_TTL, HeldLease
 from aksnet.state.store import Store
 
 log = logging.getLogger(__name__)
@@ -60,13 +69,25 @@ class NullJournal:
 class StoreJournal:
     """The operation journal in the store at `path`, for one operation `kind` on `target`."""
 
-    def __init__(self, path: Path | str, *, kind: str, target: str) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        kind: str,
+        target: str,
+        lease: HeldLease | None = None,
+        lease_ttl: float = DEFAULT_TTL,
+    ) -> None:
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aksnet-journal")
         self._store: Store | None = None
         self._journal: OperationJournal | None = None
+        self._own_lease = lease is None
+        self.lease: HeldLease | None = None
         self.operation: int | None = None
         self.resumed = False
         try:
+            self.lease = lease if lease is not None else HeldLease(path, target, ttl=lease_ttl)
+            _check_lease(self.lease, path, target)
             self._call(lambda: self._open(Path(path)))
             self.operation, self.resumed = self._call(lambda: self._start(kind, target))
         except BaseException:
@@ -75,6 +96,8 @@ class StoreJournal:
 
     def record(self, host: str, action: str, status: str, detail: str | None = None) -> None:
         op = self._op()
+        if status == "started" and self.lease is not None:
+            self.lease.check()  # never start an action after another run took the target over
         self._call(lambda: self._ops().record(op, host, action, status, detail))
 
     def completed(self) -> Counter[tuple[str, str]]:
@@ -86,10 +109,16 @@ class StoreJournal:
         self._call(lambda: self._ops().finish_operation(op, status))
 
     def close(self) -> None:
-        if self._store is not None:
-            store, self._store = self._store, None
-            self._worker.submit(store.close).result()
-        self._worker.shutdown(wait=True)
+        """Close the store and give the lease up (unless the caller passed it in)."""
+        try:
+            if self._store is not None:
+                store, self._store = self._store, None
+                self._worker.submit(store.close).result()
+            self._worker.shutdown(wait=True)
+        finally:
+            if self.lease is not None and self._own_lease:
+                lease, self.lease = self.lease, None
+                lease.release()
 
     def __enter__(self) -> StoreJournal:
         return self
@@ -129,3 +158,14 @@ class StoreJournal:
             ops.resume_operation(keep.id)
             return keep.id, True
         return ops.begin_operation(kind, target), False
+
+
+def _check_lease(lease: HeldLease, path: Path | str, target: str) -> None:
+    """A lease passed in must be the one of this store and target, still held."""
+    if lease.target != target or lease.path.resolve() != Path(path).resolve():
+        raise StateConflict(
+            f"The lease passed in is for '{lease.target}' in {lease.path}, not for '{target}' "
+            f"in {path}.",
+            target=target,
+        )
+    lease.check()

@@ -68,6 +68,18 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX mac_allocations_by_cluster ON mac_allocations (cluster);
     """,
+    # 3: run leases (aksnet.state.lease): one holder per target, with an expiry (Unix seconds).
+    """
+    CREATE TABLE leases (
+        target TEXT PRIMARY KEY,
+        pid INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        acquired_at REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        CHECK (expires_at > acquired_at)
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

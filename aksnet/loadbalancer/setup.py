@@ -1,0 +1,221 @@
+"""The phase that configures the load-balancer VMs over SSH: haproxy.cfg, keepalived.conf, and
+the two daemons.
+
+On each VM (in parallel, one SSH session each): each file is written atomically, to a temporary
+file in the same directory that the daemon's own checker (`haproxy -c`, `keepalived -t`) accepts
+ON THE VM before it is renamed into place; then each daemon is started when it does not run, or
+reloaded (never restarted: HAProxy's reload keeps established connections) when the
+configuration it last applied differs from the file. What a daemon applied is recorded as the
+file's sha256 in /run/aksnet-lb/ (gone after a reboot, when systemd starts the daemons with the
+file anyway: the next run then reloads once, harmlessly). Facts are the files' sha256, whether
+the daemons run and those records, so a second run performs zero actions and a dry run lists
+the actions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from aksnet.errors import InvalidInput
+from aksnet.infra.linuxfacts import (
+    STAGING_DIR,
+    FileState,
+    NodeShell,
+    TextFile,
+    file_state,
+    sudo,
+)
+from aksnet.loadbalancer import haproxy, keepalived
+from aksnet.loadbalancer.frontends import Frontend
+from aksnet.plan.facts import Fact, Forecast
+from aksnet.plan.parallel import HostWork
+from aksnet.plan.runner import RunContext
+
+log = logging.getLogger(__name__)
+
+APPLIED_DIR = "/run/aksnet-lb"
+# mode staged final checker...: install the staged file next to final, let the checker accept
+# it there, then rename it over final (atomic within one directory); the temporary file never
+# outlives a failure.
+_INSTALL_CHECKED = (
+    'mode=$1 staged=$2 final=$3; shift 3; new="${final%/*}/.${final##*/}.aksnet-new"; '
+    'install -D -m "$mode" -o root -g root -T "$staged" "$new"; status=$?; rm -f -- "$staged"; '
+    '[ "$status" -eq 0 ] || exit "$status"; '
+    '"$@" "$new" || { status=$?; rm -f -- "$new"; exit "$status"; }; '
+    'mv -f -- "$new" "$final"'
+)
+_RECORD_APPLIED = 'mkdir -p -m 0755 "$1" && printf "%s\\n" "$3" > "$1/$2.applied"'
+
+
+@dataclass(frozen=True)
+class LoadBalancerVm:
+    """A load-balancer VM: its name, its address and its SSH session (passwordless sudo)."""
+
+    name: str
+    address: str
+    shell: NodeShell
+
+
+@dataclass(frozen=True)
+class Daemon:
+    """A daemon's configuration file, its checker and its unit name."""
+
+    unit: str
+    path: str
+    checker: tuple[str, ...]  # the file to check is appended
+
+
+HAPROXY = Daemon("haproxy", haproxy.CONFIG_PATH, ("haproxy", "-c", "-q", "-f"))
+KEEPALIVED = Daemon("keepalived", keepalived.CONFIG_PATH, ("keepalived", "-t", "-f"))
+
+
+@dataclass(frozen=True)
+class UnitActive:
+    """'active' when `systemctl is-active unit` says so; None otherwise."""
+
+    shell: NodeShell
+    unit: str
+
+    @property
+    def key(self) -> str:
+        return f"unit-active:{self.unit}"
+
+    def read(self, host: str) -> str | None:
+        done = sudo(self.shell, "systemctl", "is-active", self.unit, check=False)
+        return "active" if done.text.strip() == "active" else None
+
+
+def applied_fact(shell: NodeShell, daemon: Daemon) -> TextFile:
+    """The sha256 of the configuration the daemon last started or reloaded with."""
+    return TextFile(shell, f"{APPLIED_DIR}/{daemon.unit}.applied")
+
+
+class VmSetup:
+    """The facts and actions of one load-balancer VM, all through ctx."""
+
+    def __init__(self, ctx: RunContext, vm: LoadBalancerVm) -> None:
+        self.ctx, self.vm, self.host, self.shell = ctx, vm, vm.name, vm.shell
+
+    def converge(self, files: Sequence[tuple[Daemon, str]]) -> None:
+        """Both files first (each checked on the VM), then start or reload each daemon."""
+        for daemon, text in files:
+            self.ensure_file(daemon, text.encode())
+        for daemon, text in files:
+            self.ensure_running(daemon, hashlib.sha256(text.encode()).hexdigest())
+
+    def ensure_file(self, daemon: Daemon, data: bytes) -> None:
+        fact, wanted = FileState(self.shell, daemon.path), file_state(data, 0o644)
+        current = self.ctx.fact(self.host, fact)
+        if current == wanted:
+            return
+        self.ctx.wet(
+            self.host,
+            f"write {daemon.path} on {self.host} (checked with {daemon.checker[0]} on the VM)",
+            lambda: self._install_checked(daemon, data),
+            _predict(self.host, fact, wanted),
+            kind="create" if current is None else "change",
+        )
+
+    def _install_checked(self, daemon: Daemon, data: bytes) -> None:
+        self.shell.run(["mkdir", "-p", "-m", "0700", STAGING_DIR])
+        staged = f"{STAGING_DIR}/{daemon.unit}-{hashlib.sha256(data).hexdigest()[:16]}"
+        self.shell.put(data, staged, mode=0o600)
+        sudo(self.shell, "sh", "-c", _INSTALL_CHECKED, "sh", "644", staged, daemon.path,
+             *daemon.checker)  # fmt: skip
+
+    def ensure_running(self, daemon: Daemon, digest: str) -> None:
+        active, applied = UnitActive(self.shell, daemon.unit), applied_fact(self.shell, daemon)
+        if self.ctx.fact(self.host, active) != "active":
+            verb, why = "start", ""
+        elif (self.ctx.fact(self.host, applied) or "").strip() != digest:
+            verb, why = "reload", " (seamless: established connections stay)"
+        else:
+            return
+
+        def predict(forecast: Forecast) -> None:
+            forecast.set(self.host, active, "active")
+            forecast.set(self.host, applied, f"{digest}\n")
+
+        self.ctx.wet(
+            self.host,
+            f"{verb} {daemon.unit} on {self.host}{why}",
+            lambda: self._apply(verb, daemon, digest),
+            predict,
+            kind="run",
+        )
+
+    def _apply(self, verb: str, daemon: Daemon, digest: str) -> None:
+        sudo(self.shell, "systemctl", verb, daemon.unit)
+        sudo(self.shell, "sh", "-c", _RECORD_APPLIED, "sh", APPLIED_DIR, daemon.unit, digest)
+
+
+def _predict(host: str, fact: Fact[object], value: object) -> Callable[[Forecast], None]:
+    return lambda forecast: forecast.set(host, fact, value)
+
+
+class LoadBalancerSetup:
+    """Configures every load-balancer VM of a cluster (in parallel): HAProxy for the frontends,
+    keepalived holding the VIPs, both running with the current configuration.
+
+    Both configurations are rendered (and so validated) here, before any VM is touched.
+    unicast: VRRP to the other VMs' addresses instead of multicast (networks without multicast).
+    """
+
+    title = "Configure the load balancer"
+
+    def __init__(
+        self,
+        vms: Sequence[LoadBalancerVm],
+        frontends: Sequence[Frontend],
+        *,
+        cluster: str,
+        api_vip: str,
+        interface: str = "eth0",
+        unicast: bool = False,
+        router_id: int | None = None,
+    ) -> None:
+        _check_vms(vms)
+        self.vms = tuple(vms)
+        self.haproxy_cfg = haproxy.render_haproxy_config(frontends)
+        service_vips = sorted({f.vip for f in frontends} - {api_vip})
+        self.keepalived_confs = [
+            keepalived.render_keepalived_config(
+                cluster=cluster,
+                interface=interface,
+                api_vip=api_vip,
+                service_vips=service_vips,
+                index=index,
+                address=vm.address,
+                peers=[p.address for p in self.vms if p is not vm] if unicast else (),
+                router_id=router_id,
+            )
+            for index, vm in enumerate(self.vms)
+        ]
+
+    def prepare(self, ctx: RunContext) -> bool:
+        return bool(self.vms)
+
+    def run(self, ctx: RunContext) -> None:
+        log.debug("configuring %d load-balancer VM(s)", len(self.vms))
+        ctx.each_host(
+            [
+                HostWork(vm.name, self._converger(ctx, vm, conf))
+                for vm, conf in zip(self.vms, self.keepalived_confs, strict=True)
+            ]
+        )
+
+    def _converger(self, ctx: RunContext, vm: LoadBalancerVm, conf: str) -> Callable[[], None]:
+        files = [(HAPROXY, self.haproxy_cfg), (KEEPALIVED, conf)]
+        return lambda: VmSetup(ctx, vm).converge(files)
+
+
+def _check_vms(vms: Sequence[LoadBalancerVm]) -> None:
+    names = [vm.name for vm in vms]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise InvalidInput("vms", duplicates, "load-balancer VM names must be unique.")
+    if len(vms) > keepalived.MAX_VMS:
+        raise InvalidInput("vms", len(vms), f"at most {keepalived.MAX_VMS} load-balancer VMs.")

@@ -1,10 +1,15 @@
-"""New-AksHciCluster for Linux-only clusters: decisions in the store, then one run of phases.
+"""New-AksHciCluster: decisions in the store, then one run of phases.
 
-Order: refuse what is not supported yet (Windows pools, the DHCP model) -> record the cluster
-as 'creating' -> decide the API VIP and each VM's address and MAC (aksnet.infra.provision's
-node_vms; reused on every later run) -> run the phases "Provision VMs", "Set up Linux nodes",
-"Apply the CNI" under a StoreJournal (kind 'create', target the cluster), so a failed or killed
-run resumes -> record the cluster as 'provisioned'.
+Order: refuse what is not supported (the DHCP model so far; Windows pools with a plugin that
+cannot do Windows) -> record the cluster as 'creating' -> decide the API VIP and each VM's
+address and MAC (aksnet.infra.provision's node_vms; reused on every later run) -> run the phases
+"Provision VMs" (Linux and Windows VMs), "Set up Linux nodes", "Apply the CNI", "Join Windows
+nodes", "Set up Windows nodes" (aksnet.infra.windowsjoin) under a StoreJournal (kind 'create',
+target the cluster), so a failed or killed run resumes -> record the cluster as 'provisioned'.
+
+Windows nodes are reached over PSRP (HTTPS 5986, NTLM) as the cluster's admin user with the
+password aksnet generated for them, each pinned to the WinRM certificate aksnet put in its seed
+(aksnet.cluster.keys keeps both).
 
 The HAProxy load-balancer VM is not provisioned yet: the API VIP is still allocated (kubeadm's
 controlPlaneEndpoint), and the result carries a warning saying the VM was left out.
@@ -31,21 +36,39 @@ from aksnet.cluster.deferred import AfterVmsExist
 from aksnet.cluster.hosts import HostConnections, close_all
 from aksnet.cluster.keys import ClusterKeys
 from aksnet.errors import InvalidInput
+from aksnet.infra.jointoken import JoinToken
 from aksnet.infra.linuxnode import LinuxNode, LinuxNodeSetup, kubeadm_configs
-from aksnet.infra.manifests import NodeRole, render_cni_text
+from aksnet.infra.manifests import (
+    KubeadmConfig,
+    KubeadmNode,
+    NodeRole,
+    render_cni_text,
+    render_kubeadm_config,
+)
 from aksnet.infra.placement import CONTROL_PLANE
 from aksnet.infra.provision import (
     DEFAULT_IMAGE,
     DEFAULT_ROOT,
+    DEFAULT_WINDOWS_IMAGE,
     NodeVm,
     ProvisionSettings,
     ProvisionVMs,
+    WindowsAccess,
     node_vms,
+    winrm_endpoint,
+)
+from aksnet.infra.windowsjoin import (
+    JoinConfigs,
+    JoinWindowsNodes,
+    SetUpWindowsNodes,
+    WindowsNode,
 )
 from aksnet.model.cluster import ClusterSpec
 from aksnet.network.plugins import get_plugin
 from aksnet.plan import Phase, ProgressListener, RunResult, apply, dry_run
 from aksnet.plan.journal import StoreJournal
+from aksnet.remote.base import Credential
+from aksnet.remote.psrp import PSRPSession
 from aksnet.remote.ssh import SSHSession
 from aksnet.state.store import Store
 
@@ -61,8 +84,11 @@ class CreateOptions:
 
     admin_user: str = "clouduser"
     image_path: str = DEFAULT_IMAGE
+    windows_image_path: str = DEFAULT_WINDOWS_IMAGE
     root: str = DEFAULT_ROOT
     ssh_timeout: float = 120.0
+    winrm_timeout: float = 300.0
+    network_timeout: float = 60.0  # for a Windows node's HNS pod network to appear
     per_host: int = 2
     delegation: bool = False
     listeners: Sequence[ProgressListener] = field(default=(), repr=False)
@@ -94,14 +120,14 @@ class CreateResult:
 
 
 def check_supported(spec: ClusterSpec, store: Store) -> None:
-    """Refuse, before anything is created, what this create cannot do yet."""
+    """Refuse, before anything is created, what this create cannot do (yet)."""
+    plugin = get_plugin(spec.primary_network_plugin)
     for pool in spec.node_pools:
-        if pool.os_type == "Windows" and pool.count > 0:
+        if pool.os_type == "Windows" and pool.count > 0 and not plugin.capabilities.windows_support:
             raise InvalidInput(
                 "nodePoolName",
                 pool.name,
-                "Windows node pools are not yet supported by cluster creation: create the "
-                "cluster with Linux pools only (set its count to 0 or leave the pool out).",
+                f"the {plugin.name} network plugin does not support Windows nodes.",
             )
     if not store.get_network(spec.vnet).is_static:
         raise InvalidInput(
@@ -145,6 +171,7 @@ def _run(
     vip = records.api_vip(store, spec)
     admin = keys.admin()
     network = store.get_network(spec.vnet)
+    windows = _windows_access(spec, keys)
     vms = node_vms(
         spec,
         network,
@@ -152,7 +179,9 @@ def _run(
         admin_user=options.admin_user,
         authorized_key=admin.public_line,
         host_key_for=keys.host_key,
+        windows=windows,
     )
+    credential = Credential(options.admin_user, windows.password) if windows else None
     settings = ProvisionSettings(
         switch_name=network.vswitch_name,
         vlan_id=network.vlan_id,
@@ -160,27 +189,39 @@ def _run(
         admin_key=admin.to_paramiko(),
         known_hosts=keys.known_hosts,
         image_path=options.image_path,
+        windows_image_path=options.windows_image_path,
+        windows_credential=credential,
         root=options.root,
         delegation=options.delegation,
         ssh_timeout=options.ssh_timeout,
+        winrm_timeout=options.winrm_timeout,
     )
     sessions = hosts.open()
     shells: list[SSHSession] = []
+    windows_sessions: dict[str, PSRPSession] = {}
     try:
         provision = ProvisionVMs(vms, sessions, settings)
         nodes = _linux_nodes(vms, settings, shells)
-        phases = _phases(spec, vip, keys, provision, nodes)
+        windows_nodes = _windows_nodes(vms, credential, windows_sessions)
+        phases = _phases(spec, vip, keys, provision, nodes, windows_nodes, options)
         run = _execute(store, spec, phases, options, what_if)
     finally:
         for shell in shells:
             shell.close()
+        close_all(windows_sessions)
         close_all(sessions)
     if not what_if:
         records.set_state(store, spec.name, records.PROVISIONED)
     warnings = list(provision.warnings)
     if spec.load_balancer.vm_count > 0:
         warnings.append(LB_NOT_PROVISIONED.format(name=spec.name, vip=vip))
-    listed = [{"Name": n.name, "Role": n.role, "Address": n.address} for n in nodes]
+    listed = [
+        {"Name": n.name, "Role": n.role, "Address": n.address, "OsType": "Linux"} for n in nodes
+    ]
+    listed += [
+        {"Name": n.name, "Role": "worker", "Address": n.address or "", "OsType": "Windows"}
+        for n in windows_nodes
+    ]
     return CreateResult(spec.name, run, vip, listed, dict(provision.placement), warnings)
 
 
@@ -193,7 +234,7 @@ def _linux_nodes(
     verifies them the same way an apply does.
     """
     nodes: list[LinuxNode] = []
-    for index, vm in enumerate(vms):
+    for index, vm in enumerate(v for v in vms if not v.is_windows):
         assert vm.address is not None  # static model only (check_supported)
         settings.known_hosts.pin(vm.address, 22, vm.host_key_line)
         shell = SSHSession(
@@ -205,6 +246,41 @@ def _linux_nodes(
         shells.append(shell)
         nodes.append(LinuxNode(vm.name, vm.address, _role(vm, index), shell))
     return nodes
+
+
+def _windows_access(spec: ClusterSpec, keys: ClusterKeys) -> WindowsAccess | None:
+    """The Windows nodes' password and certificates, when the cluster has Windows VMs (a
+    cluster without them gets no password file)."""
+    if not any(p.os_type == "Windows" and p.count > 0 for p in spec.node_pools):
+        return None
+    return WindowsAccess(
+        keys.windows_password(), keys.winrm_certificate, keys.winrm_certificate_path
+    )
+
+
+def _windows_nodes(
+    vms: Sequence[NodeVm],
+    credential: Credential | None,
+    sessions: dict[str, PSRPSession],
+) -> list[WindowsNode]:
+    """One WindowsNode per Windows VM with its PSRP session (connects on first use), pinned to
+    the VM's certificate."""
+    nodes: list[WindowsNode] = []
+    for vm in vms:
+        if not vm.is_windows:
+            continue
+        assert vm.address is not None and credential is not None  # static model only
+        sessions[vm.name] = PSRPSession(winrm_endpoint(vm, vm.address), credential)
+        nodes.append(WindowsNode(vm.name, vm.address, sessions[vm.name]))
+    return nodes
+
+
+def _join_configs(spec: ClusterSpec, vip: str, token: JoinToken) -> JoinConfigs:
+    def render(node: WindowsNode, ca_cert_hashes: Sequence[str]) -> KubeadmConfig:
+        kubeadm_node = KubeadmNode(node.name, "worker", node.address, os_type="Windows")
+        return render_kubeadm_config(spec, vip, kubeadm_node, token, ca_cert_hashes=ca_cert_hashes)
+
+    return render
 
 
 def _role(vm: NodeVm, index: int) -> NodeRole:
@@ -219,6 +295,8 @@ def _phases(
     keys: ClusterKeys,
     provision: ProvisionVMs,
     nodes: Sequence[LinuxNode],
+    windows_nodes: Sequence[WindowsNode],
+    options: CreateOptions,
 ) -> list[Phase]:
     token, certificate_key = keys.join_secrets()
     plugin = get_plugin(spec.primary_network_plugin)
@@ -231,7 +309,21 @@ def _phases(
     first = next(n for n in nodes if n.role == "init")
     cni = ApplyCni(first, plugin.name, render_cni_text(spec))
     names = [n.name for n in nodes]
-    return [provision, AfterVmsExist(setup, names), AfterVmsExist(cni, [first.name])]
+    phases: list[Phase] = [
+        provision,
+        AfterVmsExist(setup, names),
+        AfterVmsExist(cni, [first.name]),
+    ]
+    if windows_nodes:
+        windows_names = [n.name for n in windows_nodes]
+        join = JoinWindowsNodes(
+            windows_nodes, first, _join_configs(spec, vip, token), secrets=[token.reveal()]
+        )
+        windows_setup = SetUpWindowsNodes(
+            plugin, windows_nodes, first, spec.pod_cidr, network_timeout=options.network_timeout
+        )
+        phases += [AfterVmsExist(join, windows_names), AfterVmsExist(windows_setup, windows_names)]
+    return phases
 
 
 def _execute(

@@ -52,7 +52,7 @@ def assert_nothing_recorded(store: Store, tmp_path: Path) -> None:
     assert not (tmp_path / "clusters").exists()
 
 
-def test_a_windows_pool_is_refused_by_name_before_anything_is_created(
+def test_a_windows_pool_passes_the_checks_and_stops_only_at_the_missing_hosts(
     store: Store, tmp_path: Path
 ) -> None:
     add_network(store, "net1", static=True)
@@ -65,15 +65,32 @@ def test_a_windows_pool_is_refused_by_name_before_anything_is_created(
     )
     with pytest.raises(InvalidInput) as caught:
         api.new_cluster(store, spec, NOWHERE)
-    assert caught.value.parameter == "nodePoolName"
-    assert "'c1-windows'" in str(caught.value) and "not yet supported" in str(caught.value)
+    assert caught.value.parameter == "hosts"
+    assert_nothing_recorded(store, tmp_path)  # no password, no certificate generated either
+
+
+def test_a_windows_pool_with_ip_in_ip_is_refused_before_anything_is_created(
+    store: Store, tmp_path: Path
+) -> None:
+    add_network(store, "net1", static=True)
+    with pytest.raises(InvalidInput) as caught:
+        api.new_cluster_spec(
+            name="c1",
+            vnet="net1",
+            primary_network_plugin="calico",
+            linux_node_count=1,
+            windows_node_count=1,
+            encapsulation="ipip",
+        )
+    assert caught.value.parameter == "encapsulation"
+    assert "Windows nodes support only vxlan" in str(caught.value)
     assert_nothing_recorded(store, tmp_path)
 
 
 def test_a_windows_pool_of_count_zero_is_not_a_windows_pool(store: Store, tmp_path: Path) -> None:
     add_network(store, "net1", static=True)
     spec = api.new_cluster_spec(name="c1", vnet="net1", linux_node_count=1, windows_node_count=0)
-    # It passes the Windows refusal and stops only at the missing hosts.
+    # It stops only at the missing hosts.
     with pytest.raises(InvalidInput) as caught:
         api.new_cluster(store, spec, NOWHERE)
     assert caught.value.parameter == "hosts"

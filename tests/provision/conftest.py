@@ -10,6 +10,7 @@ import pytest
 
 from aksnet.infra.hostkeys import HostKeyPair, generate_host_key
 from aksnet.infra.provision import DEFAULT_IMAGE, ProvisionSettings
+from aksnet.lab import images
 from aksnet.lab.fabric import Lab, LabSpec
 from aksnet.lab.linux import sweep
 from aksnet.model.network import NetworkSetting, network_setting
@@ -50,11 +51,13 @@ class Fabric:
         return {h: self.lab.servers[h].stats.round_trips for h in self.sessions}
 
 
-def node_image(session: PSRPSession, path: str = DEFAULT_IMAGE) -> None:
-    """The lab ships no node image: an empty stand-in file the differencing disks point at."""
+def node_image(session: PSRPSession, path: str = DEFAULT_IMAGE, os_name: str = "Linux") -> None:
+    """(Re)write the lab's stand-in node image the differencing disks point at: the one line
+    marker saying which OS boots from it (the lab writes these itself at start; tests that
+    remove one put it back with this)."""
     folder = path.rsplit("\\", 1)[0]
     session.invoke(Cmdlet.of("New-Item", ItemType="Directory", Path=folder, Force=True))
-    psfiles.put(session, b"", path)
+    psfiles.put(session, images.marker(os_name), path)
 
 
 def lab_network(lab: Lab) -> NetworkSetting:

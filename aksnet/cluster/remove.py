@@ -83,48 +83,58 @@ class RemoveVms:
     def _worker(self, ctx: RunContext, host: str) -> Callable[[], None]:
         def remove_all() -> None:
             for name, mac in self.owned.items():
-                self._remove(ctx, host, name, mac)
+                remove_vm(ctx, self.sessions, host, name, mac, self.root)
 
         return remove_all
 
-    def _remove(self, ctx: RunContext, host: str, name: str, mac: int) -> None:
-        session, folder = self.sessions[host], rf"{self.root}\{name}"
-        fact = VmFact(self.sessions, VmSpec(name, 0, 0, mac, None, "", folder, ""), clustered=False)
-        found = ctx.fact(host, fact)
-        vm = found.vm if found is not None else None
-        if vm is not None:
-            if vm.mac is not None and vm.mac != mac:
-                raise StateConflict(
-                    f"VM '{name}' on host {host} has MAC {colon_form(vm.mac)}, not the "
-                    f"{colon_form(mac)} aksnet allocated: it is not this cluster's; not removed.",
-                    target=name,
-                )
-            if vm.state != "Off":
-                ctx.wet(
-                    host,
-                    f"Stop-VM {name} on host {host} (turn off)",
-                    lambda: session.invoke(
-                        Cmdlet.of("Stop-VM", Name=name, TurnOff=True, Force=True)
-                    ),
-                )
+
+def remove_vm(
+    ctx: RunContext,
+    sessions: Mapping[str, PowerShellSession],
+    host: str,
+    name: str,
+    mac: int,
+    root: str = DEFAULT_ROOT,
+) -> None:
+    """One VM off one host, if it is there and is ours (its MAC is the one aksnet allocated):
+    Stop-VM -TurnOff when running, Remove-VM, then Remove-Item of its folder (configuration,
+    differencing disk, seed ISO), also when only the folder was left by a create stopped halfway.
+    Used by cluster removal and by scale-down (aksnet.cluster.scale)."""
+    session, folder = sessions[host], rf"{root}\{name}"
+    fact = VmFact(sessions, VmSpec(name, 0, 0, mac, None, "", folder, ""), clustered=False)
+    found = ctx.fact(host, fact)
+    vm = found.vm if found is not None else None
+    if vm is not None:
+        if vm.mac is not None and vm.mac != mac:
+            raise StateConflict(
+                f"VM '{name}' on host {host} has MAC {colon_form(vm.mac)}, not the "
+                f"{colon_form(mac)} aksnet allocated: it is not this cluster's; not removed.",
+                target=name,
+            )
+        if vm.state != "Off":
             ctx.wet(
                 host,
-                f"Remove-VM {name} on host {host}",
-                lambda: session.invoke(Cmdlet.of("Remove-VM", Name=name, Force=True)),
-                lambda f: f.set(host, fact, VmFacts(None, False, None, False)),
-                kind="delete",
+                f"Stop-VM {name} on host {host} (turn off)",
+                lambda: session.invoke(Cmdlet.of("Stop-VM", Name=name, TurnOff=True, Force=True)),
             )
-        gone = FolderExists(session, folder)
-        if ctx.fact(host, gone):
-            ctx.wet(
-                host,
-                f"Remove-Item {folder} (disk, seed ISO) on host {host}",
-                lambda: session.invoke(
-                    Cmdlet.of("Remove-Item", LiteralPath=folder, Recurse=True, Force=True)
-                ),
-                lambda f: f.set(host, gone, None),
-                kind="delete",
-            )
+        ctx.wet(
+            host,
+            f"Remove-VM {name} on host {host}",
+            lambda: session.invoke(Cmdlet.of("Remove-VM", Name=name, Force=True)),
+            lambda f: f.set(host, fact, VmFacts(None, False, None, False)),
+            kind="delete",
+        )
+    gone = FolderExists(session, folder)
+    if ctx.fact(host, gone):
+        ctx.wet(
+            host,
+            f"Remove-Item {folder} (disk, seed ISO) on host {host}",
+            lambda: session.invoke(
+                Cmdlet.of("Remove-Item", LiteralPath=folder, Recurse=True, Force=True)
+            ),
+            lambda f: f.set(host, gone, None),
+            kind="delete",
+        )
 
 
 def remove_cluster(

@@ -10,20 +10,27 @@ from __future__ import annotations
 import functools
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from ipaddress import IPv4Address
 from pathlib import Path
 
 from aksnet.errors import CapacityExceeded, InvalidInput, NotFound, StateConflict
-from aksnet.model.cluster import ClusterSpec
+from aksnet.model.cluster import (
+    CONTROL_PLANE_COUNTS,
+    ClusterSpec,
+    NodePoolSpec,
+    check_cluster_cidrs,
+    with_node_pool,
+)
 from aksnet.model.network import NetworkSetting
 from aksnet.network.addressing import AddressRange, parse_address
 from aksnet.state.paths import default_store_path
 from aksnet.state.schema import migrate
 
 POOL_LABELS = {"node": "Kubernetes node IP pool", "vip": "VIP pool"}
+SpecCheck = Callable[[ClusterSpec], None]
 
 
 @dataclass(frozen=True)
@@ -202,6 +209,122 @@ class Store:
             tx.execute("DELETE FROM clusters WHERE name = ?", (name,))
             return int(released)
 
+    # Node pools and the control plane: how a recorded cluster's spec changes. Each method is
+    # one transaction: read the spec, derive and validate the new one (the model's rules, the
+    # caller's `check`, and the node IP pool's free addresses for added nodes), then write it.
+    # A refusal writes nothing.
+
+    def add_node_pool(
+        self, cluster: str, pool: NodePoolSpec, *, check: SpecCheck | None = None
+    ) -> ClusterSpec:
+        """New-AksHciNodePool: the cluster's spec with one more pool."""
+        return self._change_cluster(
+            cluster, lambda spec: with_node_pool(spec, pool), "count", pool.count, check
+        )
+
+    def set_node_pool(
+        self,
+        cluster: str,
+        name: str,
+        *,
+        count: int | None = None,
+        vm_size: str | None = None,
+        check: SpecCheck | None = None,
+    ) -> ClusterSpec:
+        """Set-AksHciNodePool: a pool's count and/or VM size (already validated values)."""
+
+        def change(spec: ClusterSpec) -> ClusterSpec:
+            old = _pool_of(spec, name)
+            new = replace(
+                old,
+                count=old.count if count is None else count,
+                vm_size=old.vm_size if vm_size is None else vm_size,
+            )
+            pools = tuple(new if p.name == name else p for p in spec.node_pools)
+            return replace(spec, node_pools=pools)
+
+        parameter, value = ("count", count) if count is not None else ("vmSize", vm_size)
+        return self._change_cluster(cluster, change, parameter, value, check)
+
+    def remove_node_pool(self, cluster: str, name: str) -> ClusterSpec:
+        """Forget a pool (Remove-AksHciNodePool, once its VMs are gone)."""
+
+        def change(spec: ClusterSpec) -> ClusterSpec:
+            _pool_of(spec, name)
+            return replace(spec, node_pools=tuple(p for p in spec.node_pools if p.name != name))
+
+        return self._change_cluster(cluster, change, "name", name, None)
+
+    def set_control_plane_count(
+        self, cluster: str, count: int, *, check: SpecCheck | None = None
+    ) -> ClusterSpec:
+        """Set-AksHciCluster -controlPlaneNodeCount."""
+        if isinstance(count, bool) or count not in CONTROL_PLANE_COUNTS:
+            raise InvalidInput(
+                "controlPlaneNodeCount",
+                count,
+                "it must be 1, 3 or 5 (etcd needs an odd number of members).",
+            )
+        return self._change_cluster(
+            cluster,
+            lambda spec: replace(spec, control_plane_node_count=count),
+            "controlPlaneNodeCount",
+            count,
+            check,
+        )
+
+    def _change_cluster(
+        self,
+        cluster: str,
+        change: Callable[[ClusterSpec], ClusterSpec],
+        parameter: str,
+        value: object,
+        check: SpecCheck | None,
+    ) -> ClusterSpec:
+        with self.transaction() as tx:
+            row = tx.execute("SELECT spec FROM clusters WHERE name = ?", (cluster,)).fetchone()
+            if row is None:
+                raise NotFound("Cluster", cluster)
+            old = ClusterSpec.from_dict(json.loads(row[0]))
+            new = change(old)
+            check_cluster_cidrs(new)
+            if check is not None:
+                check(new)
+            self._check_added_nodes(tx, old, new, parameter, value)
+            tx.execute(
+                "UPDATE clusters SET spec = ? WHERE name = ?", (json.dumps(new.to_dict()), cluster)
+            )
+            tx.execute("DELETE FROM node_pools WHERE cluster = ?", (cluster,))
+            for pool in new.node_pools:
+                tx.execute(
+                    "INSERT INTO node_pools (cluster, name, os_type, spec) VALUES (?, ?, ?, ?)",
+                    (cluster, pool.name, pool.os_type, json.dumps(pool.__dict__)),
+                )
+        return new
+
+    def _check_added_nodes(
+        self,
+        tx: sqlite3.Connection,
+        old: ClusterSpec,
+        new: ClusterSpec,
+        parameter: str,
+        value: object,
+    ) -> None:
+        """Refuse more nodes than the network's node IP pool has free addresses for."""
+        setting = self._require_network(tx, new.vnet)
+        added = _node_count(new) - _node_count(old)
+        if added <= 0 or not setting.is_static:
+            return
+        free = self._free_in(tx, setting, "node")
+        if added > free:
+            raise CapacityExceeded(
+                f"{POOL_LABELS['node']} {setting.pool('node')} of network '{setting.name}'",
+                added,
+                free,
+                f"Parameter {parameter} = {value} adds {added} node(s) to cluster '{new.name}' "
+                f"and only {free} address(es) are free.",
+            )
+
     # Allocations
 
     def allocate(
@@ -368,6 +491,17 @@ def _parse_network(spec: str) -> NetworkSetting:
     """Parse and re-validate a stored setting once per distinct text: the row is still read in
     every transaction (no stale decisions), only the parsing of unchanged text is skipped."""
     return NetworkSetting.from_dict(json.loads(spec))
+
+
+def _pool_of(spec: ClusterSpec, name: str) -> NodePoolSpec:
+    for pool in spec.node_pools:
+        if pool.name == name:
+            return pool
+    raise NotFound(f"Node pool of cluster '{spec.name}'", name)
+
+
+def _node_count(spec: ClusterSpec) -> int:
+    return spec.control_plane_node_count + spec.worker_count
 
 
 def _take(candidates: range, excluded: frozenset[int], used: set[int], count: int) -> list[int]:

@@ -1,0 +1,353 @@
+"""Set-AksHciCluster -controlPlaneNodeCount, and the engine every spec change runs on.
+
+A change (a pool's count or VM size, a pool added or removed, the control-plane count) is first
+recorded in the store in one validated transaction (aksnet.state.store: refused before anything
+changes), then the cluster is converged to the recorded spec:
+
+1. **Remove nodes** (journal kind 'scale', target the cluster): the cluster's VMs that the spec
+   no longer has, highest-numbered first: control planes `<cluster>-cp-<i>` with i >= the count,
+   pool VMs `<cluster>-<pool>-<i>` with i >= the pool's count. For each: `kubectl drain NAME
+   --ignore-daemonsets --delete-emptydir-data` and `kubectl delete node NAME` through the first
+   control plane over SSH (only while `kubectl get nodes -o json` lists it), then the VM, its disk
+   and seed ISO off whichever host has it (aksnet.cluster.remove.remove_vm), then its address and
+   MAC released in the store. Which VMs are surplus is derived from the store every time, so a
+   killed run, run again, finishes the job; a second run finds nothing to do.
+2. **Create what is missing**: aksnet.cluster.create.create_cluster with the recorded spec
+   (it provisions and joins the VMs the spec has and the hosts lack; zero actions otherwise).
+
+What-if runs the same code against a scratch copy of the store and of the cluster's key folder,
+under the runner's dry run: it lists every action and changes nothing anywhere.
+
+Not done here: etcd membership. A real control plane leaving a 3- or 5-member etcd should leave it
+(`kubeadm reset` on the node, or `etcdctl member remove`) before its VM goes; the lab's emulated
+kubeadm offers neither, so aksnet does not do it yet (see aksnet/cluster/README.md).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aksnet.cluster import records
+from aksnet.cluster.cni import ADMIN_KUBECONFIG
+from aksnet.cluster.create import CreateOptions, CreateResult, check_supported, create_cluster
+from aksnet.cluster.hosts import HostConnections, close_all
+from aksnet.cluster.keys import ClusterKeys
+from aksnet.cluster.remove import remove_vm
+from aksnet.errors import InvalidInput, ProtocolError, StateConflict
+from aksnet.infra.linuxfacts import sudo
+from aksnet.infra.macpool import colon_form
+from aksnet.model.cluster import ClusterSpec
+from aksnet.plan import RunResult, apply, dry_run
+from aksnet.plan.facts import Forecast
+from aksnet.plan.journal import StoreJournal
+from aksnet.plan.runner import RunContext
+from aksnet.remote.base import PowerShellSession
+from aksnet.remote.ssh import SSHSession
+from aksnet.state.macs import macs_of, release_macs
+from aksnet.state.store import Store
+
+RESERVED_POOL_NAMES = ("cp",)  # <cluster>-cp-<i> names the control-plane VMs
+_INDEXED = re.compile(r"^(?P<prefix>.+-)(?P<index>\d+)$")
+
+
+@dataclass(frozen=True)
+class SurplusVm:
+    """A VM the cluster holds a MAC and/or a node address for, and its spec no longer has."""
+
+    name: str
+    mac: int | None
+    address: str | None
+
+
+@dataclass
+class ScaleResult:
+    name: str
+    removal: RunResult
+    create: CreateResult
+    removed: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def what_if(self) -> bool:
+        return self.removal.dry_run
+
+    def to_dict(self) -> dict[str, Any]:
+        created = self.create.to_dict()
+        records_ = [*self.removal.records, *self.create.run.records]
+        return {
+            "Name": self.name,
+            "WhatIf": self.what_if,
+            "Actions": [{"Host": r.host, "Title": r.title, "Outcome": r.outcome} for r in records_],
+            "Changes": len(self.removal.changes) + len(self.create.run.changes),
+            "RemovedNodes": self.removed,
+            "Nodes": created["Nodes"],
+            "Warnings": [*self.warnings, *created["Warnings"]],
+        }
+
+
+def set_control_plane_count(
+    store: Store,
+    name: str,
+    count: int,
+    hosts: HostConnections,
+    *,
+    what_if: bool = False,
+    options: CreateOptions | None = None,
+) -> ScaleResult:
+    """Set-AksHciCluster -name -controlPlaneNodeCount (1, 3 or 5)."""
+
+    def change(target: Store) -> ClusterSpec:
+        return target.set_control_plane_count(
+            name, count, check=lambda s: check_supported(s, target)
+        )
+
+    return change_and_converge(store, name, change, hosts, what_if=what_if, options=options)
+
+
+def change_and_converge(
+    store: Store,
+    name: str,
+    change: Callable[[Store], ClusterSpec],
+    hosts: HostConnections,
+    *,
+    what_if: bool = False,
+    options: CreateOptions | None = None,
+    warnings: Sequence[str] = (),
+) -> ScaleResult:
+    """Record the change (validated; refused before anything changes), then converge to it.
+
+    With what_if both happen on a scratch copy of the store and the cluster's keys."""
+    options = options or CreateOptions()
+    refuse_while_removing(store, name)
+    if not hosts.endpoints:
+        raise InvalidInput("hosts", [], "changing a cluster needs at least one Hyper-V host.")
+    if what_if:
+        with scratch_copy(store, name) as scratch:
+            spec = change(scratch)
+            return converge(scratch, spec, hosts, what_if=True, options=options, warnings=warnings)
+    spec = change(store)
+    return converge(store, spec, hosts, what_if=False, options=options, warnings=warnings)
+
+
+def refuse_while_removing(store: Store, name: str) -> None:
+    state = records.state_of(store, name)
+    if state == records.REMOVING:
+        raise StateConflict(
+            f"Cluster '{name}' is being removed; run Remove-AksHciCluster again to finish.",
+            target=name,
+        )
+
+
+def converge(
+    store: Store,
+    spec: ClusterSpec,
+    hosts: HostConnections,
+    *,
+    what_if: bool,
+    options: CreateOptions,
+    warnings: Sequence[str] = (),
+) -> ScaleResult:
+    """Remove the VMs the recorded spec no longer has, then create what it lacks."""
+    surplus = surplus_vms(store, spec)
+    removal = _remove_surplus(store, spec, surplus, hosts, what_if=what_if, options=options)
+    created = create_cluster(store, spec, hosts, what_if=what_if, options=options)
+    return ScaleResult(spec.name, removal, created, [vm.name for vm in surplus], list(warnings))
+
+
+def surplus_vms(store: Store, spec: ClusterSpec) -> list[SurplusVm]:
+    """The cluster's VMs above its counts (by the VM naming of aksnet.infra.provision),
+    highest-numbered first. VMs of other kinds (say, load balancers) are never surplus."""
+    limits = {f"{spec.name}-cp-": spec.control_plane_node_count}
+    limits.update({f"{spec.name}-{p.name}-".lower(): p.count for p in spec.node_pools})
+    macs = {m.owner: m.mac for m in macs_of(store, cluster=spec.name)}
+    addresses = {
+        a.owner: str(a.address)
+        for a in store.allocations(spec.vnet, cluster=spec.name)
+        if a.owner_kind == "vm"
+    }
+    found: list[tuple[int, str]] = []
+    for vm in set(macs) | set(addresses):
+        match = _INDEXED.match(vm)
+        if match and int(match["index"]) >= limits.get(match["prefix"], 1 << 30):
+            found.append((int(match["index"]), vm))
+    ordered = sorted(found, key=lambda item: (-item[0], item[1]))
+    return [SurplusVm(vm, macs.get(vm), addresses.get(vm)) for _, vm in ordered]
+
+
+def _remove_surplus(
+    store: Store,
+    spec: ClusterSpec,
+    surplus: Sequence[SurplusVm],
+    hosts: HostConnections,
+    *,
+    what_if: bool,
+    options: CreateOptions,
+) -> RunResult:
+    if not surplus:
+        return RunResult(what_if)
+    keys = ClusterKeys.beside(store.path, spec.name)
+    first = first_control_plane(store, spec, keys, options.admin_user)
+    sessions = hosts.open()
+    try:
+        phase = RemoveNodes(store, surplus, first, sessions, options.root, keys)
+        if what_if:
+            return dry_run([phase], listeners=options.listeners)
+        with StoreJournal(store.path, kind="scale", target=spec.name) as journal:
+            return apply([phase], journal=journal, listeners=options.listeners)
+    finally:
+        first.shell.close()
+        close_all(sessions)
+
+
+@dataclass
+class ControlPlaneShell:
+    """The first control plane, where kubectl runs with the admin kubeconfig."""
+
+    name: str
+    address: str
+    shell: SSHSession
+
+
+def first_control_plane(
+    store: Store, spec: ClusterSpec, keys: ClusterKeys, admin_user: str
+) -> ControlPlaneShell:
+    """An SSH session to `<cluster>-cp-0` with the admin key, its host key pinned first."""
+    name = f"{spec.name}-cp-0"
+    held = [
+        str(a.address)
+        for a in store.allocations(spec.vnet, cluster=spec.name)
+        if a.owner_kind == "vm" and a.owner == name
+    ]
+    if not held:
+        raise StateConflict(
+            f"Cluster '{spec.name}' has no address for its first control plane {name}: create "
+            "the cluster first (New-AksHciCluster).",
+            target=spec.name,
+        )
+    known_hosts = keys.known_hosts
+    known_hosts.pin(held[0], 22, keys.host_key(name).public_line)
+    shell = SSHSession(
+        held[0],
+        username=admin_user,
+        private_key=keys.admin().to_paramiko(),
+        known_hosts=known_hosts,
+    )
+    return ControlPlaneShell(name, held[0], shell)
+
+
+class RegisteredNodes:
+    """The node names the cluster's API server lists (`kubectl get nodes -o json`)."""
+
+    key = "k8s:nodes"
+
+    def __init__(self, shell: SSHSession) -> None:
+        self.shell = shell
+
+    def read(self, host: str) -> tuple[str, ...] | None:
+        out = sudo(
+            self.shell, "kubectl", "--kubeconfig", ADMIN_KUBECONFIG, "get", "nodes", "-o", "json"
+        )
+        try:
+            items = json.loads(out.text)["items"]
+            return tuple(str(item["metadata"]["name"]) for item in items)
+        except (ValueError, KeyError, TypeError) as error:
+            raise ProtocolError(host, "kubectl get nodes -o json: not a NodeList") from error
+
+
+class RemoveNodes:
+    """Per surplus VM, one at a time (a rolling scale-down: each drain leaves the pods room on
+    the nodes that stay): drain and delete the node, remove the VM, free its address and MAC.
+    The store's release is an action too (host "store"), so a what-if lists it."""
+
+    title = "Remove nodes"
+
+    def __init__(
+        self,
+        store: Store,
+        surplus: Sequence[SurplusVm],
+        first: ControlPlaneShell,
+        sessions: Mapping[str, PowerShellSession],
+        root: str,
+        keys: ClusterKeys,
+    ) -> None:
+        self.store, self.surplus, self.first = store, list(surplus), first
+        self.sessions, self.root, self.keys = sessions, root, keys
+
+    def prepare(self, ctx: RunContext) -> bool:
+        return bool(self.surplus)
+
+    def run(self, ctx: RunContext) -> None:
+        for vm in self.surplus:
+            self._leave_cluster(ctx, vm.name)
+            if vm.mac is not None:  # no MAC: its VM was never created
+                for host in sorted(self.sessions):
+                    remove_vm(ctx, self.sessions, host, vm.name, vm.mac, self.root)
+            self._release(ctx, vm)
+
+    def _leave_cluster(self, ctx: RunContext, name: str) -> None:
+        cp, shell = self.first.name, self.first.shell
+        nodes = RegisteredNodes(shell)
+        registered = ctx.fact(cp, nodes) or ()
+        if name not in registered:
+            return
+        ctx.wet(
+            cp,
+            f"kubectl drain {name} --ignore-daemonsets --delete-emptydir-data through {cp}",
+            lambda: _kubectl(shell, "drain", name, "--ignore-daemonsets", "--delete-emptydir-data"),
+            kind="run",
+        )
+
+        def forget(forecast: Forecast) -> None:
+            forecast.set(cp, nodes, tuple(n for n in registered if n != name))
+
+        ctx.wet(
+            cp,
+            f"kubectl delete node {name} through {cp}",
+            lambda: _kubectl(shell, "delete", "node", name),
+            forget,
+            kind="delete",
+        )
+
+    def _release(self, ctx: RunContext, vm: SurplusVm) -> None:
+        held = [f"address {vm.address}"] if vm.address else []
+        held += [f"MAC {colon_form(vm.mac)}"] if vm.mac is not None else []
+
+        def release() -> None:
+            if vm.address:
+                self.keys.known_hosts.unpin(vm.address, 22)
+            self.store.release_owner("vm", vm.name)
+            release_macs(self.store, owner=vm.name)
+
+        ctx.wet("store", f"Release {' and '.join(held)} of {vm.name}", release, kind="delete")
+
+
+def _kubectl(shell: SSHSession, *argv: str) -> None:
+    sudo(shell, "kubectl", "--kubeconfig", ADMIN_KUBECONFIG, *argv)
+
+
+@contextmanager
+def scratch_copy(store: Store, cluster: str) -> Iterator[Store]:
+    """A private copy of the store, with the cluster's key folder beside it, deleted afterwards
+    (a what-if records its change there and plans against it)."""
+    with tempfile.TemporaryDirectory(prefix="aksnet-whatif-") as folder:
+        path = Path(folder) / "aksnet.db"
+        source, target = sqlite3.connect(store.path), sqlite3.connect(path)
+        try:
+            source.backup(target)
+        finally:
+            source.close()
+            target.close()
+        keys = ClusterKeys.beside(store.path, cluster)
+        if keys.folder.is_dir():
+            shutil.copytree(keys.folder, ClusterKeys.beside(path, cluster).folder)
+        with Store(path) as scratch:
+            yield scratch

@@ -26,6 +26,7 @@ from aksnet.lab.hyperv import FailoverCluster, HyperVHost, HyperVMachine, VMEven
 from aksnet.lab.linux import k8sstub
 from aksnet.lab.linux.network import LabNetwork
 from aksnet.lab.linux.node import LinuxVmRuntime, LinuxVmSpec
+from aksnet.lab.winvms import WindowsVmRuntime
 from aksnet.lab.wsman import WSManServer
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ class Lab:
         self.spec.check()
         self.network = LabNetwork(self.lab_dir, prefix, slots=slots)
         self.runtime: LinuxVmRuntime | None = None
+        self.windows_vms: WindowsVmRuntime | None = None
         self.hosts: dict[str, HyperVHost] = {}
         self.servers: dict[str, WSManServer] = {}
         self.windows_nodes: dict[str, WindowsNode] = {}
@@ -94,6 +96,7 @@ class Lab:
         try:
             self.network.up()
             self.runtime = LinuxVmRuntime(self.lab_dir, self.network)
+            self.windows_vms = WindowsVmRuntime(self.lab_dir, self.runtime.networks)
             cluster = FailoverCluster("hcicluster") if self.spec.failover_cluster else None
             for index in range(1, self.spec.hosts + 1):
                 self._start_host(f"hci{index}", cluster)
@@ -158,6 +161,8 @@ class Lab:
         for server in self.servers.values():
             server.stop()
         self.servers.clear()
+        if self.windows_vms is not None:
+            self.windows_vms.stop_all()
         if self.runtime is not None:
             self.runtime.stop_all()
         self.network.down()
@@ -183,9 +188,19 @@ class Lab:
         self.hosts[event.host].set_guest_ips(event.name, mac, [address])
 
     def _windows_started(self, event: VMEvent, seed: Path | None) -> None:
-        log.warning("aksnet lab: Windows VM '%s' boots into nothing yet", event.name)
+        assert self.windows_vms is not None
+        with self._lock:
+            address = self.windows_vms.start(event, seed)
+        if address is not None:
+            self.hosts[event.host].set_guest_ips(event.name, event.mac_addresses[0], [address])
+        self.write_status("running")
 
     def _vm_stopped(self, event: VMEvent) -> None:
+        if self.windows_vms is not None and self.windows_vms.knows(event.name):
+            with self._lock:
+                self.windows_vms.stop(event.name)
+            self.write_status("running")
+            return
         if self.runtime is not None and event.name in self.runtime.running():
             with self._lock:
                 self.runtime.stop(event.name)
@@ -218,6 +233,7 @@ class Lab:
             "hosts": self.endpoints(),
             "linux_nodes": self.runtime.running() if self.runtime else [],
             "windows_nodes": sorted(self.windows_nodes),
+            "windows_vms": self.windows_vms.status() if self.windows_vms else {},
             "credentials_file": str(self.lab_dir / CREDENTIALS_FILE),
         }
 

@@ -1,9 +1,9 @@
 """LinuxVmRuntime: starts and stops the lab's Linux "VMs" (a namespace with a real sshd each).
 
 start() reads the VM's NoCloud seed, creates the network namespace and a veth pair on the lab
-bridge with the address from network-config, then runs the launcher (aksnet.lab.linux.launch)
-in private mount and UTS namespaces; the launcher becomes sshd. start() returns once port 22
-of the node accepts connections.
+bridge with the address from network-config (VmNetworks, shared with Windows VMs), then runs
+the launcher (aksnet.lab.linux.launch) in private mount and UTS namespaces; the launcher becomes
+sshd. start() returns once port 22 of the node accepts connections.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from typing import Any, Protocol
 
 import aksnet
 from aksnet.errors import AksNetError, InvalidInput, OperationTimedOut, StateConflict
-from aksnet.lab.linux import cloudinit, netns, state
+from aksnet.lab.linux import cloudinit, state
 from aksnet.lab.linux.launch import SPEC_FILE
 from aksnet.lab.linux.network import LabNetwork
-from aksnet.lab.linux.sweep import destroy_node
+from aksnet.lab.linux.vmnet import VmNetworks
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,7 @@ class LinuxVmRuntime:
         self.lab_dir = Path(lab_dir).resolve()
         _check_lab_dir(self.lab_dir)
         self.network = network
+        self.networks = VmNetworks(self.lab_dir, network)
         self._launchers: dict[str, subprocess.Popen[bytes]] = {}
 
     def __repr__(self) -> str:
@@ -97,10 +98,8 @@ class LinuxVmRuntime:
         hostname = cloudinit.hostname_of(seed.meta_data, seed.user_data)
         cloudinit.check_user_data(seed.user_data)
         address = cloudinit.address_for(seed.network_config, mac)
-        self._check_address(address)
-        record = self._record_new(vm.name, address)
+        record = self.networks.attach(vm.name, mac, address)
         try:
-            self._plumb(record, mac, address)
             self._launch(vm, record, hostname)
             self._wait_for_sshd(vm.name, record)
         except BaseException:
@@ -109,15 +108,10 @@ class LinuxVmRuntime:
 
     def stop(self, name: str, keep_dir: bool = False) -> None:
         """Kill the node's processes, remove its veth and namespace (idempotent)."""
-        record = state.read(self.lab_dir)["nodes"].get(name)
-        if record is None:
-            return
-        destroy_node(record, keep_dir)
+        self.networks.detach(name, keep_dir)
         launcher = self._launchers.pop(name, None)
         if launcher is not None:
             launcher.wait(timeout=START_DEADLINE)
-        with state.update(self.lab_dir) as data:
-            data["nodes"].pop(name, None)
 
     def stop_all(self, keep_dirs: bool = False) -> None:
         for name in sorted(state.read(self.lab_dir)["nodes"]):
@@ -128,50 +122,6 @@ class LinuxVmRuntime:
         if record is None:
             raise InvalidInput("name", name, "is not a node of this lab")
         return record
-
-    def _check_address(self, address: cloudinit.NodeAddress) -> None:
-        ip, subnet = address.interface.ip, self.network.subnet
-        if ip not in subnet or ip in (
-            subnet.network_address,
-            subnet.broadcast_address,
-            self.network.gateway,
-        ):
-            raise InvalidInput(
-                "network-config addresses",
-                str(address.interface),
-                f"must be a host address of the lab subnet {subnet} other than "
-                f"the gateway {self.network.gateway}",
-            )
-
-    def _record_new(self, name: str, address: cloudinit.NodeAddress) -> dict[str, Any]:
-        """Name the node's resources and record them before any is created."""
-        prefix, slot = self.network.prefix, self.network.slot
-        with state.update(self.lab_dir) as data:
-            index = data["next_index"]
-            data["next_index"] = index + 1
-            record = {
-                "netns": f"{prefix}{slot}-{name}",
-                "veth": f"{prefix}v{slot}n{index}",
-                "node_dir": str(state.state_dir(self.lab_dir) / "nodes" / name),
-                "address": str(address.interface.ip),
-                "pid": None,
-            }
-            data["nodes"][name] = record
-        return record
-
-    def _plumb(self, record: dict[str, Any], mac: str, address: cloudinit.NodeAddress) -> None:
-        ns, veth = record["netns"], record["veth"]
-        netns.add_netns(ns)
-        netns.add_veth_into(veth, ns, "eth0", mac)
-        netns.quiet_ipv6(veth)
-        netns.attach_to_bridge(veth, self.network.bridge)
-        netns.set_up(veth)
-        netns.set_up("lo", ns)
-        netns.quiet_ipv6("eth0", ns)
-        netns.add_address("eth0", str(address.interface), ns)
-        netns.set_up("eth0", ns)
-        if address.gateway is not None:
-            netns.add_default_route(ns, str(address.gateway))
 
     def _launch(self, vm: LinuxVm, record: dict[str, Any], hostname: str) -> None:
         node_dir = Path(record["node_dir"])

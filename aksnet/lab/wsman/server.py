@@ -9,6 +9,7 @@ connection, wakes long-polling Receives and joins all threads.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
 import socket
 import ssl
@@ -20,6 +21,7 @@ from types import TracebackType
 from typing import Any
 
 from aksnet.lab.backend import EmulatedMachine
+from aksnet.lab.linux import nssocket
 from aksnet.lab.wsman import auth, faults, soap, tls
 from aksnet.lab.wsman import auth as auth_module  # the parameter `auth` shadows the module
 from aksnet.lab.wsman.dispatch import SERVER_MAX_ENVELOPE, Answer, Dispatcher
@@ -42,7 +44,13 @@ class _HTTPServer(ThreadingHTTPServer):
         self.owner = owner
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
-        super().__init__(address, _Handler)
+        super().__init__(address, _Handler, bind_and_activate=owner.netns is None)
+        if owner.netns is not None:
+            # The listener lives in the VM's namespace: made there, already listening.
+            self.socket.close()
+            self.socket = nssocket.listening_socket(owner.netns, *address)
+            self.server_address = self.socket.getsockname()
+            self.server_name, self.server_port = address[0], self.server_address[1]
 
     def get_request(self) -> tuple[Any, Any]:
         conn, addr = super().get_request()
@@ -117,7 +125,13 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class WSManServer:
-    """An emulated WinRM endpoint of one emulated machine (see the module docstring)."""
+    """An emulated WinRM endpoint of one emulated machine (see the module docstring).
+
+    By default it listens on 127.0.0.0/8. With ``netns`` (the name of an `ip netns` namespace
+    of a lab VM) it listens inside that namespace on ``host``, which must then be an address of
+    the lab range 198.18.0.0/15. ``tls_files`` serves a given certificate and key (a Windows
+    VM's seeded WinRM certificate) instead of generating a CA and certificate in ``tls_dir``.
+    """
 
     def __init__(
         self,
@@ -127,17 +141,22 @@ class WSManServer:
         tls_dir: Path | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        *,
+        netns: str | None = None,
+        tls_files: tls.TlsFiles | None = None,
     ) -> None:
-        if not (host.startswith("127.") or host == "localhost"):
-            raise ValueError(f"host {host!r} is not allowed: the lab listens on 127.0.0.0/8 only")
+        _check_listen_address(host, netns)
         if not 0 <= port <= 65535:
             raise ValueError(f"port {port!r} must be 0 (ephemeral) or 1-65535")
+        if tls_dir is not None and tls_files is not None:
+            raise ValueError("give tls_dir (generate) or tls_files (given), not both")
         self.machine = machine
         self.host = host
+        self.netns = netns
         self._requested_port = port
         self._auth = auth_module.Authenticator(users, auth)
         self.auth_mode = auth
-        self.tls_files = tls.generate(Path(tls_dir), host) if tls_dir is not None else None
+        self.tls_files = tls.generate(Path(tls_dir), host) if tls_dir is not None else tls_files
         self.tls_context: ssl.SSLContext | None = (
             tls.server_context(self.tls_files) if self.tls_files else None
         )
@@ -242,7 +261,8 @@ class WSManServer:
         self.stop()
 
     def __repr__(self) -> str:
-        return f"WSManServer(url={self.url!r}, auth={self.auth_mode!r})"
+        where = f", netns={self.netns!r}" if self.netns else ""
+        return f"WSManServer(url={self.url!r}, auth={self.auth_mode!r}{where})"
 
     # --- one HTTP request ------------------------------------------------------------------
     def handle_post(self, handler: _Handler) -> None:
@@ -330,3 +350,20 @@ class WSManServer:
         self.stats.count_fault(answer.fault_code)
         subcode, message = faults.fault_text(answer.fault_code, answer.fault_detail)
         return 500, soap.fault_envelope(req.message_id, answer.fault_code, message, subcode)
+
+
+def _check_listen_address(host: str, netns: str | None) -> None:
+    """127.0.0.0/8 in the lab's own namespace; 198.18.0.0/15 inside a lab VM's namespace."""
+    if netns is None:
+        if not (host.startswith("127.") or host == "localhost"):
+            raise ValueError(f"host {host!r} is not allowed: the lab listens on 127.0.0.0/8 only")
+        return
+    try:
+        inside = ipaddress.IPv4Address(host) in nssocket.LAB_RANGE
+    except ValueError:
+        inside = False
+    if not inside:
+        raise ValueError(
+            f"host {host!r} is not allowed in namespace {netns!r}: "
+            f"only addresses of {nssocket.LAB_RANGE} (the lab range)"
+        )

@@ -37,9 +37,12 @@ from aksnet.state.store import Allocation, Store
 
 if TYPE_CHECKING:  # the cluster operations load SSH, PSRP and templates: only when called
     from aksnet.cluster.create import CreateOptions, CreateResult
+    from aksnet.cluster.credential import CredentialResult
     from aksnet.cluster.get import ClusterView
     from aksnet.cluster.hosts import HostConnections
+    from aksnet.cluster.nodepool import NodePoolView
     from aksnet.cluster.remove import RemoveResult
+    from aksnet.cluster.scale import ScaleResult
 
 
 def open_store(path: Path | str | None = None) -> Store:
@@ -324,6 +327,115 @@ def remove_cluster(
     from aksnet.cluster.remove import remove_cluster as remove
 
     return remove(store, name, hosts, what_if=what_if)
+
+
+def set_cluster(
+    store: Store,
+    name: str,
+    hosts: HostConnections,
+    *,
+    control_plane_node_count: int,
+    what_if: bool = False,
+    options: CreateOptions | None = None,
+) -> ScaleResult:
+    """Set-AksHciCluster -name -controlPlaneNodeCount: scale the control plane (1, 3 or 5)."""
+    from aksnet.cluster.scale import set_control_plane_count
+
+    return set_control_plane_count(
+        store, name, control_plane_node_count, hosts, what_if=what_if, options=options
+    )
+
+
+# Node pools (aksnet.cluster.nodepool)
+
+
+def new_node_pool(
+    store: Store,
+    cluster_name: str,
+    hosts: HostConnections,
+    *,
+    name: str,
+    count: int = 1,
+    os_type: str = "Linux",
+    vm_size: str | None = None,
+    max_pod_count: int = DEFAULT_MAX_PODS,
+    taints: Sequence[str] = (),
+    what_if: bool = False,
+    options: CreateOptions | None = None,
+) -> ScaleResult:
+    """New-AksHciNodePool: record the pool, then create its VMs and join them."""
+    from aksnet.cluster.nodepool import new_node_pool as new
+
+    return new(
+        store,
+        cluster_name,
+        hosts,
+        name=name,
+        count=count,
+        os_type=os_type,
+        vm_size=vm_size,
+        max_pod_count=max_pod_count,
+        taints=taints,
+        what_if=what_if,
+        options=options,
+    )
+
+
+def get_node_pools(store: Store, cluster_name: str, name: str | None = None) -> list[NodePoolView]:
+    """Get-AksHciNodePool -clusterName [-name]."""
+    from aksnet.cluster.nodepool import get_node_pools as get
+
+    return get(store, cluster_name, name)
+
+
+def set_node_pool(
+    store: Store,
+    cluster_name: str,
+    name: str,
+    hosts: HostConnections,
+    *,
+    count: int | None = None,
+    vm_size: str | None = None,
+    what_if: bool = False,
+    options: CreateOptions | None = None,
+) -> ScaleResult:
+    """Set-AksHciNodePool -count | -vmSize: scale up (create) or down (drain, delete, remove)."""
+    from aksnet.cluster.nodepool import set_node_pool as set_pool
+
+    return set_pool(
+        store,
+        cluster_name,
+        name,
+        hosts,
+        count=count,
+        vm_size=vm_size,
+        what_if=what_if,
+        options=options,
+    )
+
+
+def remove_node_pool(
+    store: Store,
+    cluster_name: str,
+    name: str,
+    hosts: HostConnections,
+    *,
+    what_if: bool = False,
+    options: CreateOptions | None = None,
+) -> ScaleResult:
+    """Remove-AksHciNodePool: its VMs drained and removed, addresses released, then the pool."""
+    from aksnet.cluster.nodepool import remove_node_pool as remove
+
+    return remove(store, cluster_name, name, hosts, what_if=what_if, options=options)
+
+
+def get_credential(
+    store: Store, name: str, *, config_path: Path | str | None = None, overwrite: bool = False
+) -> CredentialResult:
+    """Get-AksHciCredential -name [-configPath]: the admin kubeconfig, written owner-only."""
+    from aksnet.cluster.credential import get_credential as fetch
+
+    return fetch(store, name, config_path=config_path, overwrite=overwrite)
 
 
 def lab_hosts(lab_dir: Path | str | None = None) -> HostConnections:

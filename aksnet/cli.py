@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     groups = parser.add_subparsers(title="commands", metavar="COMMAND")
     _network_commands(groups, common)
     _cluster_commands(groups, common)
+    _nodepool_commands(groups, common)
     _plugin_commands(groups, common)
     _lab_commands(groups, common)
     vmsize = groups.add_parser("vmsize", parents=[common], help="Get-AksHciVmSize")
@@ -190,6 +191,19 @@ def _cluster_lifecycle_commands(verbs: Any, common: argparse.ArgumentParser) -> 
     remove = verbs.add_parser("remove", parents=[common, lab_dir], help="Remove-AksHciCluster")
     remove.add_argument("--name", required=True)
     remove.set_defaults(handler=_cluster_remove, render=_render_run)
+    scale = verbs.add_parser(
+        "set", parents=[common, lab_dir], help="Set-AksHciCluster (scale the control plane)"
+    )
+    scale.add_argument("--name", required=True)
+    scale.add_argument("--control-plane-node-count", type=int, required=True, help="1, 3 or 5")
+    scale.set_defaults(handler=_cluster_set, render=_render_run)
+    credential = verbs.add_parser("credential", parents=[common], help="Get-AksHciCredential")
+    credential.add_argument("--name", required=True)
+    credential.add_argument("--config-path", help="the folder of the kubeconfig (default ~/.kube)")
+    credential.add_argument(
+        "--force", action="store_true", help="replace a config file that holds another kubeconfig"
+    )
+    credential.set_defaults(handler=_cluster_credential, render=print_kv)
 
 
 _PLAN_PARAMETERS = (
@@ -246,6 +260,99 @@ def _cluster_remove(args: argparse.Namespace) -> dict[str, Any]:
     hosts = api.lab_hosts(args.lab_dir)
     with _store(args) as store:
         return api.remove_cluster(store, args.name, hosts, what_if=args.what_if).to_dict()
+
+
+def _cluster_set(args: argparse.Namespace) -> dict[str, Any]:
+    hosts = api.lab_hosts(args.lab_dir)
+    with _store(args) as store:
+        return api.set_cluster(
+            store,
+            args.name,
+            hosts,
+            control_plane_node_count=args.control_plane_node_count,
+            what_if=args.what_if,
+        ).to_dict()
+
+
+def _cluster_credential(args: argparse.Namespace) -> dict[str, Any]:
+    with _store(args) as store:
+        return api.get_credential(
+            store, args.name, config_path=args.config_path, overwrite=args.force
+        ).to_dict()
+
+
+def _nodepool_commands(groups: Any, common: argparse.ArgumentParser) -> None:
+    nodepool = groups.add_parser("nodepool", help="node pools (New-AksHciNodePool ...)")
+    verbs = nodepool.add_subparsers(title="verbs", metavar="VERB")
+    lab_dir = argparse.ArgumentParser(add_help=False)
+    lab_dir.add_argument("--lab-dir", help="the lab whose hosts to use (as for cluster new)")
+    lab_dir.add_argument("--what-if", action="store_true", help="list every action; change nothing")
+    named = argparse.ArgumentParser(add_help=False)
+    named.add_argument("--cluster-name", required=True)
+    named.add_argument("--name", required=True)
+    new = verbs.add_parser("new", parents=[common, lab_dir, named], help="New-AksHciNodePool")
+    new.add_argument("--count", type=int, default=1)
+    new.add_argument("--os-type", default="Linux", help="Linux or Windows")
+    new.add_argument("--vm-size")
+    new.add_argument("--max-pod-count", type=int, default=DEFAULT_MAX_PODS)
+    new.add_argument("--taints", action="append", default=[], help="key=value:Effect; repeat")
+    new.set_defaults(handler=_nodepool_new, render=_render_run)
+    get = verbs.add_parser("get", parents=[common], help="Get-AksHciNodePool")
+    get.add_argument("--cluster-name", required=True)
+    get.add_argument("--name")
+    get.set_defaults(handler=_nodepool_get, render=_render_nodepools)
+    scale = verbs.add_parser("set", parents=[common, lab_dir, named], help="Set-AksHciNodePool")
+    scale.add_argument("--count", type=int, help="the number of nodes to scale to")
+    scale.add_argument("--vm-size", help="the VM size of the pool's new VMs")
+    scale.set_defaults(handler=_nodepool_set, render=_render_run)
+    remove = verbs.add_parser(
+        "remove", parents=[common, lab_dir, named], help="Remove-AksHciNodePool"
+    )
+    remove.set_defaults(handler=_nodepool_remove, render=_render_run)
+
+
+def _nodepool_new(args: argparse.Namespace) -> dict[str, Any]:
+    hosts = api.lab_hosts(args.lab_dir)
+    with _store(args) as store:
+        return api.new_node_pool(
+            store,
+            args.cluster_name,
+            hosts,
+            name=args.name,
+            count=args.count,
+            os_type=args.os_type,
+            vm_size=args.vm_size,
+            max_pod_count=args.max_pod_count,
+            taints=args.taints,
+            what_if=args.what_if,
+        ).to_dict()
+
+
+def _nodepool_get(args: argparse.Namespace) -> list[dict[str, Any]]:
+    with _store(args) as store:
+        return [v.to_dict() for v in api.get_node_pools(store, args.cluster_name, args.name)]
+
+
+def _nodepool_set(args: argparse.Namespace) -> dict[str, Any]:
+    hosts = api.lab_hosts(args.lab_dir)
+    with _store(args) as store:
+        return api.set_node_pool(
+            store,
+            args.cluster_name,
+            args.name,
+            hosts,
+            count=args.count,
+            vm_size=args.vm_size,
+            what_if=args.what_if,
+        ).to_dict()
+
+
+def _nodepool_remove(args: argparse.Namespace) -> dict[str, Any]:
+    hosts = api.lab_hosts(args.lab_dir)
+    with _store(args) as store:
+        return api.remove_node_pool(
+            store, args.cluster_name, args.name, hosts, what_if=args.what_if
+        ).to_dict()
 
 
 def _plugin_commands(groups: Any, common: argparse.ArgumentParser) -> None:
@@ -353,6 +460,8 @@ def _render_run(result: dict[str, Any]) -> None:
         print(f"WARNING: {warning}")
     if "Nodes" in result:
         print_table(result["Nodes"], ["Name", "Role", "Address"])
+    if result.get("RemovedNodes"):
+        print(f"Removed nodes: {', '.join(result['RemovedNodes'])}")
     if "ReleasedAddresses" in result:
         print(f"Released addresses: {', '.join(result['ReleasedAddresses']) or 'none'}")
 
@@ -364,6 +473,14 @@ def _render_clusters(views: list[dict[str, Any]]) -> None:
         if view["Nodes"]:
             print_table(view["Nodes"], ["Name", "Address", "Mac"])
         print()
+
+
+def _render_nodepools(views: list[dict[str, Any]]) -> None:
+    columns = ["ClusterName", "NodePoolName", "OsType", "NodeCount", "VmSize", "Phase"]
+    print_table(views, columns)
+    nodes = [dict(n, NodePoolName=v["NodePoolName"]) for v in views for n in v["Nodes"]]
+    if nodes:
+        print_table(nodes, ["NodePoolName", "Name", "Address", "Mac"])
 
 
 def _render_plugins(plugins: list[dict[str, Any]]) -> None:

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from aksnet.errors import RemoteCommandFailed
+from aksnet.infra.jointoken import TokenInfo, parse_token_list
 from aksnet.infra.linuxconf import NFT_TABLE
 from aksnet.remote.base import Completed
 
@@ -191,3 +193,26 @@ class Exists:
             if sudo(self.shell, "test", "-e", self.path, check=False).exit_status == 0
             else None
         )
+
+
+@dataclass(frozen=True)
+class BootstrapTokens:
+    """The bootstrap tokens on an initialised control-plane node, without their secret halves
+    (`kubeadm token list -o json` prints whole tokens: they are parsed away at once and the
+    output is never logged or shown)."""
+
+    shell: NodeShell
+
+    key = "kubeadm:tokens"
+
+    def read(self, host: str) -> tuple[TokenInfo, ...] | None:
+        done = sudo(self.shell, "kubeadm", "token", "list", "-o", "json", check=False)
+        if done.exit_status != 0:
+            raise RemoteCommandFailed(
+                host,
+                "kubeadm token list -o json",
+                exit_status=done.exit_status,
+                stdout="<not shown: it may hold tokens>",
+                stderr=done.stderr.decode("utf-8", "replace"),
+            )
+        return parse_token_list(done.text)

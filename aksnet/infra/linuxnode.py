@@ -17,9 +17,20 @@ import ipaddress
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from aksnet.errors import InvalidInput, RemoteCommandFailed, StateConflict
-from aksnet.infra.jointoken import CertificateKey, JoinToken, Secret
+from aksnet.infra.jointoken import (
+    TOKEN_RENEWAL_TTL,
+    CertificateKey,
+    JoinToken,
+    Secret,
+    TokenInfo,
+    certificate_upload_reason,
+    renewed_token,
+    token_renewal_reason,
+    uploaded_certificates,
+)
 from aksnet.infra.linuxconf import (
     CA_CERT,
     CONTAINERD_CONFIG,
@@ -41,6 +52,7 @@ from aksnet.infra.linuxconf import (
     sysctl_text,
 )
 from aksnet.infra.linuxfacts import (
+    BootstrapTokens,
     DirectoryState,
     Exists,
     FileState,
@@ -251,10 +263,12 @@ def _predict(host: str, fact: Fact[object], value: object) -> Callable[[Forecast
     return lambda forecast: forecast.set(host, fact, value)
 
 
-def _run_masked(shell: NodeShell, argv: Sequence[str], secrets: Sequence[str]) -> None:
+def _run_masked(
+    shell: NodeShell, argv: Sequence[str], secrets: Sequence[str], stdin: str | None = None
+) -> None:
     """Run as root; a failure's output (kubeadm prints join commands) is shown masked."""
     try:
-        sudo(shell, *argv)
+        shell.run(["sudo", "-n", *argv], stdin=None if stdin is None else stdin.encode())
     except RemoteCommandFailed as error:
         raise RemoteCommandFailed(
             error.host,
@@ -263,6 +277,94 @@ def _run_masked(shell: NodeShell, argv: Sequence[str], secrets: Sequence[str]) -
             stdout=masked(error.stdout, secrets),
             stderr=masked(error.stderr, secrets),
         ) from None
+
+
+# Join secrets: a join may come long after init (a run resumed hours after a kill)
+
+# The secret reaches kubeadm through a root shell's stdin, so it is in no argv aksnet sends or
+# logs. kubeadm itself takes it as an argument: it is on that node's process list while the
+# command runs (a real node's own root processes; kubeadm has no stdin form for these).
+_CREATE_TOKEN = (
+    'read -r token || exit 2; if [ "$1" = listed ]; then kubeadm token delete "$2" || exit; fi; '
+    'exec kubeadm token create "$token" --ttl "$3"'
+)
+_UPLOAD_CERTS = (
+    "read -r key || exit 2; "
+    'exec kubeadm init phase upload-certs --upload-certs --certificate-key "$key"'
+)
+INIT_TOKEN_LIFETIME = timedelta(hours=2)  # manifests.DEFAULT_TOKEN_TTL, what init creates
+
+
+class JoinSecrets:
+    """Before joins, on the first control plane: the join token exists and is valid (created
+    again with a 24h TTL otherwise), and for a control-plane join the certificates were uploaded
+    less than 2 hours ago (uploaded again with the cluster's certificate key otherwise). Both
+    actions are repeatable: time, not the journal, decides whether they are needed."""
+
+    def __init__(
+        self,
+        ctx: RunContext,
+        init: LinuxNode,
+        token: JoinToken,
+        certificate_key: CertificateKey | None,
+        secrets: Sequence[str],
+    ) -> None:
+        self.ctx, self.init, self.host = ctx, init, init.name
+        self.token, self.key, self.secrets = token, certificate_key, secrets
+        self.fact = BootstrapTokens(init.shell)
+
+    def ensure(self, control_plane_join: bool) -> None:
+        self.ensure_token()
+        if control_plane_join and self.key is not None:
+            self.ensure_certificates(self.key)
+
+    def ensure_token(self) -> None:
+        tokens, now = self._tokens(), _now()
+        reason = token_renewal_reason(tokens, self.token, now)
+        if reason is None:
+            return
+        listed = any(t.token_id == self.token.token_id for t in tokens)
+        args = ("listed" if listed else "absent", self.token.token_id, TOKEN_RENEWAL_TTL)
+        self.ctx.wet(
+            self.host,
+            f"create bootstrap token {self.token.token_id} on {self.host} "
+            f"(kubeadm token create, ttl {TOKEN_RENEWAL_TTL}): {reason}",
+            self._root_script(_CREATE_TOKEN, args, self.token.reveal()),
+            self._predict(renewed_token(tokens, self.token, now)),
+            kind="run",
+            secrets=self.secrets,
+            repeatable=True,
+        )
+
+    def ensure_certificates(self, key: CertificateKey) -> None:
+        tokens, now = self._tokens(), _now()
+        reason = certificate_upload_reason(tokens, now)
+        if reason is None:
+            return
+        self.ctx.wet(
+            self.host,
+            f"upload the control-plane certificates on {self.host} "
+            f"(kubeadm init phase upload-certs): {reason}",
+            self._root_script(_UPLOAD_CERTS, (), key.reveal()),
+            self._predict(uploaded_certificates(tokens, now)),
+            kind="run",
+            secrets=self.secrets,
+            repeatable=True,
+        )
+
+    def _tokens(self) -> tuple[TokenInfo, ...]:
+        return self.ctx.fact(self.host, self.fact) or ()
+
+    def _root_script(self, script: str, args: Sequence[str], secret: str) -> Callable[[], None]:
+        argv = ("sh", "-c", script, "sh", *args)
+        return lambda: _run_masked(self.init.shell, argv, self.secrets, stdin=f"{secret}\n")
+
+    def _predict(self, tokens: tuple[TokenInfo, ...]) -> Callable[[Forecast], None]:
+        return _predict(self.host, self.fact, tokens)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 # The phase
@@ -285,6 +387,9 @@ class LinuxNodeSetup:
         _check_nodes(nodes)
         self.nodes, self.plugin, self.configs = tuple(nodes), plugin, configs
         self._secrets = tuple(s.reveal() for s in secrets)
+        # The join secrets are checked before joins (JoinSecrets) when they are among `secrets`.
+        self._token = next((s for s in secrets if isinstance(s, JoinToken)), None)
+        self._certificate_key = next((s for s in secrets if isinstance(s, CertificateKey)), None)
 
     def prepare(self, ctx: RunContext) -> bool:
         return bool(self.nodes)

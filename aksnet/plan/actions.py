@@ -30,6 +30,10 @@ class Action:
     simulate: Simulate | None = field(default=None, compare=False, repr=False)
     kind: str = "change"
     secrets: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    # A resumed run skips actions an earlier run of the operation completed. An action whose
+    # need comes from time (renewing an expiring join token) may be needed again after it was
+    # done: `repeatable` ones are never skipped; their facts alone decide.
+    repeatable: bool = field(default=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.host:

@@ -103,9 +103,10 @@ class RunContext:
         *,
         kind: str = "change",
         secrets: Sequence[str] = (),
+        repeatable: bool = False,
     ) -> None:
         """The gate: do the mutation, or in a dry run record and simulate it."""
-        self.execute(Action(host, title, do, simulate, kind, tuple(secrets)))
+        self.execute(Action(host, title, do, simulate, kind, tuple(secrets), repeatable))
 
     def execute(self, action: Action) -> None:
         """The gate for a prepared Action (what phases yield)."""
@@ -128,6 +129,8 @@ class RunContext:
 
     def _completed_before(self, action: Action) -> bool:
         """True for the n-th occurrence of an action that an earlier run completed n times."""
+        if action.repeatable:
+            return False
         key = (action.host, action.shown_title)
         with self._lock:
             self._seen[key] += 1

@@ -51,7 +51,7 @@ KEY_FILE = WINRM_DIR + "\\key.pem"
 PFX_FILE = WINRM_DIR + "\\winrm.pfx"
 VALID_DAYS = 3650
 PASSWORD_LENGTH = 24
-_SYMBOLS = "!#%+-.:=@_~"  # nothing a YAML, cmd or PowerShell reader treats specially
+_SYMBOLS = "!#%+-.=@_~"  # nothing YAML, cmd, PowerShell or an NTLM user file treats specially
 _WINDOWS_USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,19}$")
 
 

@@ -316,9 +316,7 @@ def _phases(
     ]
     if windows_nodes:
         windows_names = [n.name for n in windows_nodes]
-        join = JoinWindowsNodes(
-            windows_nodes, first, _join_configs(spec, vip, token), secrets=[token.reveal()]
-        )
+        join = JoinWindowsNodes(windows_nodes, first, _join_configs(spec, vip, token), token)
         windows_setup = SetUpWindowsNodes(
             plugin, windows_nodes, first, spec.pod_cidr, network_timeout=options.network_timeout
         )

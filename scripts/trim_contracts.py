@@ -1,7 +1,7 @@
 """Regenerate aksnet/data/cmdlet_contracts.json: the cmdlet contracts the lab answers.
 
 Input: ../shared/reference/cmdlet-contracts.json (parsed from Microsoft's platyPS help) plus the
-contracts written below by hand from their cited sources: four PowerShell 5.1 cmdlets the reference
+contracts written below by hand from their cited sources: five PowerShell 5.1 cmdlets the reference
 lacks, and two functions of microsoft/SDN hns.psm1 (functions, not documented cmdlets).
 
 Usage: python scripts/trim_contracts.py [REFERENCE_JSON] [OUTPUT_JSON]
@@ -309,6 +309,42 @@ def _new_hns_endpoint() -> dict[str, Any]:
     )
 
 
+def _start_process() -> dict[str, Any]:
+    # The reference lacks Start-Process; its 5.1 page lists the Default and UseShellExecute sets.
+    sets = ("Default", "UseShellExecute")
+    default = ("Default",)
+    return {
+        "module": "Microsoft.PowerShell.Management",
+        "repo": PS_DOCS,
+        "commit": "7231c76422715cd1f6f93afb3f20e9df308d9503",
+        "doc_path": "reference/5.1/Microsoft.PowerShell.Management/Start-Process.md",
+        "default_parameter_set": "Default",
+        "supports_should_process": False,
+        "parameters": {
+            "FilePath": _p(STR, _all(sets, True, 0), ("PSPath",)),
+            "ArgumentList": _p(STRS, _all(sets, False, 1), ("Args",)),
+            "Credential": _p(
+                "System.Management.Automation.PSCredential", _all(default), ("RunAs",)
+            ),
+            "WorkingDirectory": _p(STR, _all(sets)),
+            "LoadUserProfile": _p(SW, _all(default), ("Lup",)),
+            "NoNewWindow": _p(SW, _all(default), ("nnw",)),
+            "PassThru": _p(SW, _all(sets)),
+            "RedirectStandardError": _p(STR, _all(default), ("RSE",)),
+            "RedirectStandardInput": _p(STR, _all(default), ("RSI",)),
+            "RedirectStandardOutput": _p(STR, _all(default), ("RSO",)),
+            "Verb": _p(STR, _all(("UseShellExecute",))),
+            "WindowStyle": _p(
+                "System.Diagnostics.ProcessWindowStyle",
+                _all(sets),
+                accepted=("Normal", "Hidden", "Minimized", "Maximized"),
+            ),
+            "Wait": _p(SW, _all(sets)),
+            "UseNewEnvironment": _p(SW, _all(default)),
+        },
+    }
+
+
 EXTRA = {
     "Add-Content": lambda: _filesystem_dynamic(_add_content(), ("Encoding", "Stream")),
     "Get-FileHash": _get_filehash,
@@ -316,6 +352,7 @@ EXTRA = {
     "Import-Module": _import_module,
     "New-HnsNetwork": _new_hns_network,
     "New-HnsEndpoint": _new_hns_endpoint,
+    "Start-Process": _start_process,
 }
 
 

@@ -140,7 +140,11 @@ class Lab:
         nodes by hand. Returns the node's endpoint, as `endpoints()` lists it.
         """
         node = WindowsNode(
-            name, self.lab_dir / "windows" / name, ip_address=ip_address, mac_address=mac_address
+            name,
+            self.lab_dir / "windows" / name,
+            ip_address=ip_address,
+            mac_address=mac_address,
+            lab_dir=self.lab_dir,
         )
         server = WSManServer(
             node,

@@ -22,7 +22,7 @@ from typing import Any
 
 from aksnet.errors import AksNetError
 from aksnet.lab import winseed
-from aksnet.lab.hyperv import VMEvent, WindowsNode
+from aksnet.lab.hyperv import VMEvent, WindowsNode, kubeadm_exe
 from aksnet.lab.linux import cloudinit
 from aksnet.lab.linux.vmnet import VmNetworks
 from aksnet.lab.wsman import WSManServer
@@ -31,7 +31,6 @@ from aksnet.lab.wsman.tls import TlsFiles
 log = logging.getLogger(__name__)
 
 WINRM_HTTPS_PORT = 5986
-KUBEADM_EXE = "C:\\k\\kubeadm.exe"
 _NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,38}[A-Za-z0-9])?$")
 _STAND_IN = (
     "aksnet lab: EMULATED kubeadm.exe. This file stands in for the binary on the Windows node "
@@ -110,7 +109,7 @@ class WindowsVmRuntime:
         node = self._nodes.get(event.vm_id)
         if node is None:
             root = self.lab_dir / "windows-vms" / event.vm_id
-            node = WindowsNode(event.name, root, mac_address=_dashed(mac))
+            node = WindowsNode(event.name, root, mac_address=_dashed(mac), lab_dir=self.lab_dir)
             self._nodes[event.vm_id] = node
         else:
             node.reboot()
@@ -180,7 +179,7 @@ def _install_files(node: WindowsNode, seed: winseed.WindowsSeed) -> TlsFiles:
     key.touch(mode=0o600)
     key.chmod(0o600)
     key.write_bytes(seed.key_pem)
-    kubeadm = node.fs.real(KUBEADM_EXE)
+    kubeadm = node.fs.real(kubeadm_exe.PATH)
     if not kubeadm.exists():
         kubeadm.parent.mkdir(parents=True, exist_ok=True)
         kubeadm.write_text(_STAND_IN)

@@ -50,7 +50,7 @@ def test_trimmed_contracts_keep_the_reference_sets() -> None:
 
 def test_added_contracts_cite_their_sources() -> None:
     shipped = json.loads(DATA_FILE.read_text(encoding="utf-8"))["cmdlets"]
-    for name in ("Add-Content", "Get-FileHash", "Move-Item", "Import-Module"):
+    for name in ("Add-Content", "Get-FileHash", "Move-Item", "Import-Module", "Start-Process"):
         assert shipped[name]["repo"] == "MicrosoftDocs/PowerShell-Docs"
         assert shipped[name]["doc_path"].startswith("reference/5.1/")
         assert len(shipped[name]["commit"]) == 40
@@ -65,7 +65,7 @@ def test_added_contracts_cite_their_sources() -> None:
 
 def test_every_contract_loads_with_consistent_sets() -> None:
     contracts = load_contracts()
-    assert len(contracts) == 55
+    assert len(contracts) == 56
     for c in contracts.values():
         for p in c.parameters.values():
             assert p.common or set(p.sets) <= set(c.set_names), (c.name, p.name)

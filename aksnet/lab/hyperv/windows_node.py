@@ -1,4 +1,5 @@
-"""An emulated Windows Kubernetes node: services, firewall rules, HNS, adapters, files.
+"""An emulated Windows Kubernetes node: services, firewall rules, HNS, adapters, files, and the
+image's EMULATED kubeadm.exe run through Start-Process (aksnet.lab.hyperv.kubeadm_exe).
 
 New-HnsNetwork / New-HnsEndpoint are functions of microsoft/SDN hns.psm1: they exist only after
 Import-Module of that file (which must exist on the node). reboot() models a restart: networks
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aksnet.lab.hyperv import cmdlets_files, cmdlets_modules
+from aksnet.lab.hyperv import cmdlets_files, cmdlets_modules, cmdlets_process, kubeadm_exe
 from aksnet.lab.hyperv.binder import Bound
 from aksnet.lab.hyperv.filesystem import WindowsFileSystem
 from aksnet.lab.hyperv.hns import HnsEndpoint, HnsNetwork, network_from_parameters
@@ -53,7 +54,10 @@ class WindowsNode(MachineBase):
         prefix_length: int = 24,
         mac_address: str = "00-15-5D-00-00-10",
         services: tuple[str, ...] = DEFAULT_SERVICES,
+        lab_dir: Path | None = None,
     ) -> None:
+        """lab_dir: the lab whose emulated control plane (aksnet.lab.k8sregistry) the node's
+        kubeadm.exe joins; None for a node outside a lab (its joins are refused)."""
         super().__init__(name, WindowsFileSystem(root))
         self.lock = threading.RLock()
         self.ip_address = ip_address
@@ -68,8 +72,15 @@ class WindowsNode(MachineBase):
         )
         self.adapters = ["Ethernet"]
         self.boot_count = 1
+        self.lab_dir = lab_dir
+        # The image's EMULATED programs that Start-Process runs (when their file exists).
+        self.programs: dict[str, cmdlets_process.Program] = {
+            kubeadm_exe.PATH.lower(): kubeadm_exe.kubeadm_exe
+        }
+        self.kubeadm_calls: list[dict[str, Any]] = []
         cmdlets_files.register(self)
         cmdlets_modules.register(self)
+        cmdlets_process.register(self)
         for command, handler in _HANDLERS.items():
             self.register(command, handler)
 

@@ -97,20 +97,20 @@ def _require_lab_node() -> None:
 
 
 def kubeadm(args: Sequence[str]) -> dict[str, Any]:
-    verb, path = _kubeadm_args(args)
-    documents = _load_yaml(path)
-    by_kind = _kubeadm_kinds(documents, verb)
+    verb, path = kubeadm_args(args)
+    documents = load_yaml(path)
+    by_kind = kubeadm_kinds(documents, verb)
     if verb == "init":
         _check_init(by_kind)
         _write_init_outputs(by_kind["ClusterConfiguration"])
     else:
-        _check_join(by_kind["JoinConfiguration"])
-        _write_kubeconfig(Path("/etc/kubernetes/kubelet.conf"), "system:node")
+        check_join(by_kind["JoinConfiguration"])
+        write_kubeconfig(Path("/etc/kubernetes/kubelet.conf"), "system:node")
     print(f"EMULATED kubeadm {verb} (aksnet lab): configuration accepted; nothing was started")
-    return {"verb": verb, "config_path": path, "config": [_masked(d) for d in documents]}
+    return {"verb": verb, "config_path": path, "config": [masked(d) for d in documents]}
 
 
-def _kubeadm_args(args: Sequence[str]) -> tuple[str, str]:
+def kubeadm_args(args: Sequence[str]) -> tuple[str, str]:
     usage = "usage: kubeadm init|join --config FILE"
     if not args or args[0] not in ("init", "join"):
         raise Refused(f"unknown or missing command {list(args[:1])}; {usage}")
@@ -122,7 +122,7 @@ def _kubeadm_args(args: Sequence[str]) -> tuple[str, str]:
     raise Refused(f"unsupported flags {rest}; {usage} (flags other than --config are refused)")
 
 
-def _kubeadm_kinds(documents: list[dict[str, Any]], verb: str) -> dict[str, dict[str, Any]]:
+def kubeadm_kinds(documents: list[dict[str, Any]], verb: str) -> dict[str, dict[str, Any]]:
     allowed = {
         "init": {"InitConfiguration", "ClusterConfiguration", "KubeletConfiguration"},
         "join": {"JoinConfiguration", "KubeletConfiguration"},
@@ -156,7 +156,7 @@ def _check_init(by_kind: dict[str, dict[str, Any]]) -> None:
     _require(str(cluster.get("kubernetesVersion", "")).startswith("v"), "kubernetesVersion")
 
 
-def _check_join(join: dict[str, Any]) -> None:
+def check_join(join: dict[str, Any]) -> None:
     discovery = _field(join, "discovery", "bootstrapToken") or {}
     _require(_TOKEN.match(str(discovery.get("token", ""))), "discovery.bootstrapToken.token")
     _require(_ENDPOINT.match(str(discovery.get("apiServerEndpoint", ""))), "apiServerEndpoint")
@@ -214,11 +214,11 @@ def _write_init_outputs(cluster: dict[str, Any]) -> None:
     )
     _write_private(pki / "ca.key", key_pem)
     server = f"https://{cluster['controlPlaneEndpoint']}"
-    _write_kubeconfig(Path("/etc/kubernetes/admin.conf"), "kubernetes-admin", server)
-    _write_kubeconfig(Path("/etc/kubernetes/kubelet.conf"), "system:node", server)
+    write_kubeconfig(Path("/etc/kubernetes/admin.conf"), "kubernetes-admin", server)
+    write_kubeconfig(Path("/etc/kubernetes/kubelet.conf"), "system:node", server)
 
 
-def _write_kubeconfig(path: Path, user: str, server: str = "https://emulated:6443") -> None:
+def write_kubeconfig(path: Path, user: str, server: str = "https://emulated:6443") -> None:
     config = {
         "apiVersion": "v1",
         "kind": "Config",
@@ -248,7 +248,7 @@ def kubectl(args: Sequence[str]) -> dict[str, Any]:
     if len(rest) != 3 or rest[:2] != ["apply", "-f"]:
         raise Refused(f"unsupported arguments {list(args)}; usage: kubectl apply -f FILE")
     objects = []
-    for document in _load_yaml(rest[2]):
+    for document in load_yaml(rest[2]):
         for field in ("apiVersion", "kind"):
             _require(isinstance(document.get(field), str), f"{field} of every document")
         _require(_field(document, "metadata", "name"), f"metadata.name of a {document['kind']}")
@@ -288,7 +288,7 @@ def _module_state(module: str) -> str | None:
 # Common
 
 
-def _load_yaml(path: str) -> list[dict[str, Any]]:
+def load_yaml(path: str) -> list[dict[str, Any]]:
     try:
         documents = [d for d in yaml.safe_load_all(Path(path).read_text()) if d is not None]
     except (OSError, yaml.YAMLError) as error:
@@ -301,15 +301,15 @@ def _load_yaml(path: str) -> list[dict[str, Any]]:
 _SECRET_KEYS = ("token", "certificateKey")
 
 
-def _masked(value: Any) -> Any:
+def masked(value: Any) -> Any:
     """value with every token and certificate key shown as <N characters>."""
     if isinstance(value, dict):
         return {
-            k: f"<{len(str(v))} characters>" if k in _SECRET_KEYS else _masked(v)
+            k: f"<{len(str(v))} characters>" if k in _SECRET_KEYS else masked(v)
             for k, v in value.items()
         }
     if isinstance(value, list):
-        return [_masked(v) for v in value]
+        return [masked(v) for v in value]
     return value
 
 

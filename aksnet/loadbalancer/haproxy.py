@@ -75,7 +75,6 @@ def render_haproxy_config(
     check: HealthCheck = HealthCheck(),
     timeouts: Timeouts = Timeouts(),
     stats_socket: str = STATS_SOCKET,
-    maxconn: int = 100_000,
 ) -> str:
     """haproxy.cfg for these frontends (validated; sorted by name, servers by name)."""
     ordered = validate_frontends(frontends)
@@ -88,7 +87,6 @@ def render_haproxy_config(
         check=check,
         timeouts=timeouts,
         stats_socket=stats_socket,
-        maxconn=maxconn,
     )
 
 
@@ -166,7 +164,7 @@ def check_config(text: str, *, haproxy: str = HAPROXY) -> None:
         path.write_text(text)
         try:
             done = subprocess.run(
-                [haproxy, "-c", "-q", "-f", str(path)],
+                [haproxy, "-c", "-f", str(path)],
                 capture_output=True,
                 text=True,
                 timeout=CHECK_TIMEOUT,
@@ -176,5 +174,7 @@ def check_config(text: str, *, haproxy: str = HAPROXY) -> None:
                 "haproxy", haproxy, "the path or name of the haproxy program."
             ) from None
     if done.returncode != 0:
-        message = (done.stderr or done.stdout).strip().replace(str(path), "haproxy.cfg")
-        raise HAProxyConfigRejected(message or f"exit status {done.returncode}")
+        output = (done.stderr + done.stdout).replace(str(path), "haproxy.cfg").splitlines()
+        # haproxy's [NOTICE] lines (version, path) say nothing about the configuration.
+        lines = [line for line in output if "[NOTICE]" not in line]
+        raise HAProxyConfigRejected("\n".join(lines).strip() or f"exit {done.returncode}")

@@ -68,7 +68,7 @@ class Daemon:
     checker: tuple[str, ...]  # the file to check is appended
 
 
-HAPROXY = Daemon("haproxy", haproxy.CONFIG_PATH, ("haproxy", "-c", "-q", "-f"))
+HAPROXY = Daemon("haproxy", haproxy.CONFIG_PATH, ("haproxy", "-c", "-f"))
 KEEPALIVED = Daemon("keepalived", keepalived.CONFIG_PATH, ("keepalived", "-t", "-f"))
 
 

@@ -47,6 +47,7 @@ class Unit:
     start: tuple[str, ...]  # argv that starts the daemon, which forks and writes pidfile
     reload_signal: signal.Signals
     runtime_dirs: tuple[str, ...] = ()
+    forks: bool = True  # False: the program stays in the foreground (left running here)
 
 
 HAPROXY_CONFIG = "/etc/haproxy/haproxy.cfg"
@@ -73,9 +74,10 @@ UNITS = {
         ("keepalived", "-t", "-f", KEEPALIVED_CONFIG),
         (
             *("keepalived", "-f", KEEPALIVED_CONFIG, "-p", "/run/keepalived.pid", "--vrrp"),
-            *("-g", str(LOG_DIR / "keepalived.log")),
+            *("--dont-fork", "--log-console", "--log-detail"),
         ),
         signal.SIGHUP,
+        forks=False,
     ),
 }
 
@@ -158,11 +160,11 @@ def start(unit: Unit) -> str:
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     log_file = LOG_DIR / f"{unit.name}.out"
     with log_file.open("ab") as out:
-        done = subprocess.run(
+        daemon = subprocess.Popen(
             unit.start, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True
         )
-    if done.returncode != 0:
-        raise Failed(f"{' '.join(unit.start)} exited {done.returncode}: {_tail(log_file)}")
+    if unit.forks and daemon.wait(timeout=DEADLINE) != 0:
+        raise Failed(f"{' '.join(unit.start)} exited {daemon.returncode}: {_tail(log_file)}")
     if not _wait(lambda: running_pid(unit) is not None):
         raise Failed(f"{unit.name} wrote no live PID to {unit.pidfile}: {_tail(log_file)}")
     return f"started (PID {running_pid(unit)})"

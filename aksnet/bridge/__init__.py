@@ -32,9 +32,11 @@ def run(text: str, out: IO[str]) -> int:
         emitter.error(str(err), "InvalidArgument", err.error_id, err.target, terminating=True)
         return EXIT_BAD_REQUEST
     from aksnet.bridge.commands import HANDLERS
+    from aksnet.bridge.lifecycle import HANDLERS as LIFECYCLE_HANDLERS
 
     try:
-        HANDLERS[request.command](request, emitter)
+        handler = HANDLERS.get(request.command) or LIFECYCLE_HANDLERS[request.command]
+        handler(request, emitter)
     except AksNetError as err:
         # Not found is non-terminating, as for Get-Item: a pipeline goes on with the next name.
         terminating = not isinstance(err, NotFound)

@@ -139,4 +139,38 @@ REQUEST_SCHEMA: dict[str, CommandSchema] = {
     "Get-AksHciConfig": CommandSchema({}),
     "New-AksHciCluster": CommandSchema(_CLUSTER_PARAMETERS, what_if=True),
     "Get-AksNetPlugin": CommandSchema({"name": STR}),
+    "Get-AksHciCluster": CommandSchema({"name": STR}),
+    "Remove-AksHciCluster": CommandSchema({"name": REQ_STR, "force": BOOL}, what_if=True),
+    "Set-AksHciCluster": CommandSchema(
+        {
+            "name": REQ_STR,
+            "controlPlaneNodeCount": INT,
+            "controlPlaneVmSize": STR,
+            "enableAutoScaler": BOOL,
+            "autoScalerProfileName": STR,
+        },
+        what_if=True,
+    ),
+    "New-AksHciNodePool": CommandSchema(
+        {
+            "clusterName": REQ_STR,
+            "name": REQ_STR,
+            "count": INT,
+            "osType": STR,
+            "vmSize": STR,
+            "taints": STR_LIST,
+            "maxPodCount": INT,
+            "disableAutoScaler": BOOL,
+        },
+        what_if=True,
+    ),
+    "Get-AksHciNodePool": CommandSchema({"clusterName": REQ_STR, "name": STR}),
+    "Set-AksHciNodePool": CommandSchema(
+        {"clusterName": REQ_STR, "name": REQ_STR, "count": INT, "vmSize": STR, "autoScaler": BOOL},
+        what_if=True,
+    ),
+    "Remove-AksHciNodePool": CommandSchema({"clusterName": REQ_STR, "name": REQ_STR}, what_if=True),
+    "Get-AksHciCredential": CommandSchema(
+        {"name": REQ_STR, "configPath": STR, "adAuth": BOOL}, what_if=True
+    ),
 }

@@ -10,16 +10,24 @@
     PowerShellVersion    = '5.1'
     FormatsToProcess     = @('AksNet.format.ps1xml')
     FunctionsToExport    = @(
+        'Get-AksHciCluster',
         'Get-AksHciClusterNetwork',
         'Get-AksHciConfig',
+        'Get-AksHciCredential',
+        'Get-AksHciNodePool',
         'Get-AksHciVmSize',
         'Get-AksNetPlugin',
         'New-AksHciCluster',
         'New-AksHciClusterNetwork',
         'New-AksHciLoadBalancerSetting',
         'New-AksHciNetworkSetting',
+        'New-AksHciNodePool',
+        'Remove-AksHciCluster',
         'Remove-AksHciClusterNetwork',
-        'Set-AksHciConfig'
+        'Remove-AksHciNodePool',
+        'Set-AksHciCluster',
+        'Set-AksHciConfig',
+        'Set-AksHciNodePool'
     )
     CmdletsToExport      = @()
     VariablesToExport    = @()

@@ -23,4 +23,30 @@ $networkNameCompleter = {
 Register-ArgumentCompleter -CommandName 'Get-AksHciClusterNetwork', 'Remove-AksHciClusterNetwork' -ParameterName 'name' -ScriptBlock $networkNameCompleter
 Register-ArgumentCompleter -CommandName 'New-AksHciCluster' -ParameterName 'vnet' -ScriptBlock $networkNameCompleter
 
+# Tab completion of stored cluster names, and of the node pools of the cluster already given.
+$clusterNameCompleter = {
+    param($commandName, $parameterName, $wordToComplete, $commandAst, $fakeBoundParameters)
+    $clusters = Invoke-AksNetBridge -Command 'Get-AksHciCluster' -ErrorAction SilentlyContinue
+    foreach ($cluster in $clusters) {
+        if ($cluster.Name -like "$wordToComplete*") {
+            [System.Management.Automation.CompletionResult]::new(
+                $cluster.Name, $cluster.Name, 'ParameterValue', "$($cluster.Name) ($($cluster.ProvisioningState))")
+        }
+    }
+}
+$nodePoolNameCompleter = {
+    param($commandName, $parameterName, $wordToComplete, $commandAst, $fakeBoundParameters)
+    if (-not $fakeBoundParameters.ContainsKey('clusterName')) { return }
+    $pools = Invoke-AksNetBridge -Command 'Get-AksHciNodePool' -Parameters @{ clusterName = $fakeBoundParameters['clusterName'] } -ErrorAction SilentlyContinue
+    foreach ($pool in $pools) {
+        if ($pool.NodePoolName -like "$wordToComplete*") {
+            [System.Management.Automation.CompletionResult]::new(
+                $pool.NodePoolName, $pool.NodePoolName, 'ParameterValue', "$($pool.NodePoolName) ($($pool.OsType) x$($pool.NodeCount))")
+        }
+    }
+}
+Register-ArgumentCompleter -CommandName 'Get-AksHciCluster', 'Set-AksHciCluster', 'Remove-AksHciCluster', 'Get-AksHciCredential' -ParameterName 'name' -ScriptBlock $clusterNameCompleter
+Register-ArgumentCompleter -CommandName 'New-AksHciNodePool', 'Get-AksHciNodePool', 'Set-AksHciNodePool', 'Remove-AksHciNodePool' -ParameterName 'clusterName' -ScriptBlock $clusterNameCompleter
+Register-ArgumentCompleter -CommandName 'Get-AksHciNodePool', 'Set-AksHciNodePool', 'Remove-AksHciNodePool' -ParameterName 'name' -ScriptBlock $nodePoolNameCompleter
+
 Export-ModuleMember -Function (Get-ChildItem -Path (Join-Path $PSScriptRoot 'Public') -Filter '*.ps1').BaseName

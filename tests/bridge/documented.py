@@ -37,6 +37,19 @@ _DOCUMENTED = {
     "Get-AksHciVmSize": "",
     "Get-AksHciConfig": "",
     "Get-AksNetPlugin": "",
+    "Get-AksHciCluster": "name",  # §1.2
+    "Remove-AksHciCluster": "name force",  # §1.4
+    "Set-AksHciCluster": (  # §1.3
+        "name controlPlaneNodeCount enableAutoScaler autoScalerProfileName controlPlaneVmSize"
+    ),
+    # §1.5
+    "New-AksHciNodePool": (
+        "clusterName name count osType vmSize taints maxPodCount disableAutoScaler"
+    ),
+    "Get-AksHciNodePool": "clusterName name",
+    "Set-AksHciNodePool": "clusterName name count autoScaler vmSize",  # -vmSize: vertical scaling
+    "Remove-AksHciNodePool": "clusterName name",
+    "Get-AksHciCredential": "name configPath adAuth",  # §1.13
 }
 
 DOCUMENTED_PARAMETERS: dict[str, tuple[str, ...]] = {

@@ -119,6 +119,34 @@ def test_remove_takes_names_from_the_get_pipeline() -> None:
         assert "ValueFromPipelineByPropertyName" in attribute.arguments
 
 
+@pytest.mark.parametrize(
+    ("name", "parameters"),
+    [
+        ("Get-AksHciCluster", ("name",)),
+        ("Set-AksHciCluster", ("name",)),
+        ("Remove-AksHciCluster", ("name",)),
+        ("Get-AksHciCredential", ("name",)),
+        ("New-AksHciNodePool", ("clusterName",)),
+        ("Get-AksHciNodePool", ("clusterName", "name")),
+        ("Set-AksHciNodePool", ("clusterName", "name")),
+        ("Remove-AksHciNodePool", ("clusterName", "name")),
+    ],
+)
+def test_lifecycle_cmdlets_take_names_by_property_name(
+    name: str, parameters: tuple[str, ...]
+) -> None:
+    for parameter in parameters:
+        attribute = FUNCTIONS[name].parameters[parameter].attribute("Parameter")
+        assert attribute is not None, (name, parameter)
+        assert "ValueFromPipelineByPropertyName" in attribute.arguments, (name, parameter)
+
+
+def test_node_pool_names_pipe_from_get_aks_hci_node_pool() -> None:
+    for name in ("Get-AksHciNodePool", "Set-AksHciNodePool", "Remove-AksHciNodePool"):
+        alias = FUNCTIONS[name].parameters["name"].attribute("Alias")
+        assert alias is not None and list(alias.arguments) == ["NodePoolName"], name
+
+
 def test_vm_size_parameters_offer_exactly_the_known_sizes() -> None:
     sizes = [s.name for s in VM_SIZES]
     checked = 0
@@ -129,7 +157,9 @@ def test_vm_size_parameters_offer_exactly_the_known_sizes() -> None:
                 assert validate is not None, (function.name, parameter.name)
                 assert list(validate.arguments) == sizes, (function.name, parameter.name)
                 checked += 1
-    assert checked == 7  # 5 in New-AksHciCluster, Set-AksHciConfig, LB setting
+    # 5 in New-AksHciCluster, Set-AksHciConfig, LB setting, New/Set-AksHciNodePool,
+    # Set-AksHciCluster
+    assert checked == 10
 
 
 def test_documented_validate_sets() -> None:
@@ -158,6 +188,10 @@ def test_format_views_cover_every_result_type() -> None:
         "AksNet.VmSize",
         "AksNet.LoadBalancerSetting",
         "AksNet.Config",
+        "AksNet.Cluster",
+        "AksNet.NodePool",
+        "AksNet.RunResult",
+        "AksNet.Credential",
     }
     assert selected == expected
 
@@ -207,7 +241,7 @@ def test_cmdlets_use_only_the_one_private_helper() -> None:
 def test_names_complete_with_tab() -> None:
     module = (MODULE / "AksNet.psm1").read_text(encoding="utf-8")
     registrations = [u for u in psparse.extract(module) if u.name == "Register-ArgumentCompleter"]
-    assert len(registrations) == 2
+    assert len(registrations) == 5
     assert all(
         set(u.parameters) >= {"-CommandName", "-ParameterName", "-ScriptBlock"}
         for u in registrations
@@ -215,5 +249,10 @@ def test_names_complete_with_tab() -> None:
     for target in (
         "'Get-AksHciClusterNetwork', 'Remove-AksHciClusterNetwork' -ParameterName 'name'",
         "'New-AksHciCluster' -ParameterName 'vnet'",
+        "'Get-AksHciCluster', 'Set-AksHciCluster', 'Remove-AksHciCluster', 'Get-AksHciCredential' "
+        "-ParameterName 'name'",
+        "'New-AksHciNodePool', 'Get-AksHciNodePool', 'Set-AksHciNodePool', "
+        "'Remove-AksHciNodePool' -ParameterName 'clusterName'",
+        "'Get-AksHciNodePool', 'Set-AksHciNodePool', 'Remove-AksHciNodePool' -ParameterName 'name'",
     ):
         assert target in module

@@ -117,3 +117,24 @@ Describe 'Sizes, plugins and configuration' {
         $config.cloudAgentPort | Should -Be 55001
     }
 }
+
+Describe 'Clusters and node pools without a lab' {
+    It 'writes a non-terminating error for an unknown cluster or node pool' {
+        Get-AksHciCluster -name nothere -ErrorVariable problems -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $problems[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        Get-AksHciNodePool -clusterName nothere -ErrorVariable poolProblems -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $poolProblems[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+
+    It 'validates counts and sizes in PowerShell before calling Python' {
+        { Set-AksHciCluster -name c1 -controlPlaneNodeCount 2 -Confirm:$false } | Should -Throw -ErrorId 'ParameterArgumentValidationError*'
+        { Set-AksHciNodePool -clusterName c1 -name p1 -count 201 -Confirm:$false } | Should -Throw -ErrorId 'ParameterArgumentValidationError*'
+        { New-AksHciNodePool -clusterName c1 -name p1 -vmSize Huge -Confirm:$false } | Should -Throw -ErrorId 'ParameterArgumentValidationError*'
+    }
+
+    It 'refuses -adAuth as not available yet' {
+        $record = $null
+        try { Get-AksHciCredential -name nothere -adAuth -Confirm:$false } catch { $record = $_ }
+        $record.CategoryInfo.Category | Should -Be 'NotImplemented'
+    }
+}

@@ -1,0 +1,380 @@
+"""`Sync-AksHciLoadBalancer`: give LoadBalancer Services their VIPs, as a cloud provider does.
+
+sync_load_balancer() reads the cluster's Services and Nodes through its API with the official
+kubernetes client, plans the VIPs (aksnet.loadbalancer.services), records them in the store's VIP
+pool (owner_kind "service", owner "<namespace>/<name>", cluster = the cluster), writes
+status.loadBalancer.ingress back to each Service, reports refusals and pool exhaustion as
+Kubernetes Events on the Service and in the result, releases the VIPs no Service holds any
+more, and returns the load balancer's desired frontends: the API server's (VIP:6443 to every
+control-plane node) and one per VIP and TCP port to every worker's NodePort. Everything it
+writes is compared with what is there first, so a second run changes nothing.
+watch_load_balancer() runs it again whenever a Service changes, until a stop event is set.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import re
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address
+from typing import Any
+
+from kubernetes import client as k8s
+from kubernetes import watch as k8s_watch
+from kubernetes.client.exceptions import ApiException
+
+from aksnet.cluster.records import API_VIP_OWNER_KIND
+from aksnet.errors import StateConflict
+from aksnet.loadbalancer.frontends import API_SERVER_PORT, Backend, Frontend
+from aksnet.loadbalancer.services import (
+    OWNER_KIND,
+    HeldVip,
+    Refusal,
+    ServiceView,
+    VipPlan,
+    plan_vips,
+)
+from aksnet.network.addressing import parse_address
+from aksnet.state.store import Store
+
+log = logging.getLogger(__name__)
+CONTROL_PLANE_LABELS = ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
+EVENT_SOURCE = "aksnet-load-balancer"
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+@dataclass(frozen=True)
+class ServiceOutcome:
+    """One Service as the sync left it."""
+
+    namespace: str
+    name: str
+    type: str
+    vip: str | None = None
+    ports: tuple[int, ...] = ()
+    dns_name: str | None = None
+    problem: Refusal | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "Namespace": self.namespace,
+            "Name": self.name,
+            "Type": self.type,
+            "Vip": self.vip,
+            "Ports": list(self.ports),
+            "DnsName": self.dns_name,
+            "Problem": None if self.problem is None else self.problem.__dict__,
+        }
+
+
+@dataclass
+class SyncResult:
+    """What one sync decided and changed. changed is False when it changed nothing."""
+
+    cluster: str
+    frontends: tuple[Frontend, ...] = ()
+    services: list[ServiceOutcome] = field(default_factory=list)
+    allocated: list[str] = field(default_factory=list)
+    released: list[str] = field(default_factory=list)
+    status_updated: list[str] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[ServiceOutcome]:
+        return [s for s in self.services if s.problem is not None]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.allocated or self.released or self.status_updated or self.events)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "Cluster": self.cluster,
+            "Frontends": [
+                {"Name": f.name, "Vip": f.vip, "Port": f.port, "Backends": len(f.backends)}
+                for f in self.frontends
+            ],
+            "Services": [s.to_dict() for s in self.services],
+            "Allocated": self.allocated,
+            "Released": self.released,
+            "StatusUpdated": self.status_updated,
+            "Events": self.events,
+            "Problems": [s.to_dict() for s in self.problems],
+            "Notes": self.notes,
+        }
+
+
+def sync_load_balancer(store: Store, cluster: str, api_client: k8s.ApiClient) -> SyncResult:
+    """One pass: VIPs for the cluster's LoadBalancer Services, status, events, frontends."""
+    core = k8s.CoreV1Api(api_client)
+    for attempt in (1, 2):
+        services = [
+            ServiceView.from_api(s)
+            for s in _items(api_client, core.list_service_for_all_namespaces())
+        ]
+        try:
+            return _sync_once(store, cluster, core, api_client, services)
+        except StateConflict:
+            if attempt == 2:
+                raise
+            log.debug("VIP taken by another writer during sync of %s; planning again", cluster)
+    raise AssertionError("unreachable")
+
+
+def _sync_once(
+    store: Store,
+    cluster: str,
+    core: k8s.CoreV1Api,
+    api_client: k8s.ApiClient,
+    services: list[ServiceView],
+) -> SyncResult:
+    spec = store.get_cluster(cluster)
+    network = store.get_network(spec.vnet)
+    held = {
+        str(a.address): HeldVip(str(a.address), a.owner_kind, a.owner, a.cluster)
+        for a in store.allocations(spec.vnet)
+    }
+    pool, excluded = network.pool("vip"), network.never_handed_out()
+
+    def in_pool(address: str) -> bool:
+        value = int(parse_address("loadBalancerIP", address))
+        return pool.first <= value <= pool.last and value not in excluded
+
+    def next_free(taken: set[str]) -> str | None:
+        used = {int(parse_address("address", a)) for a in taken}
+        for value in range(pool.first, pool.last + 1):
+            if value not in used and value not in excluded:
+                return str(IPv4Address(value))
+        return None
+
+    plan = plan_vips(cluster, services, held, in_pool, next_free)
+    result = SyncResult(cluster)
+    _apply_allocations(store, spec.vnet, cluster, plan, result)
+    by_key = {s.key: s for s in services}
+    for service in services:
+        result.services.append(_reconcile(core, api_client, service, plan, result))
+    _release_unheld(store, spec.vnet, cluster, plan, held, by_key, result)
+    nodes = _items(api_client, core.list_node())
+    api_vip = next(
+        (
+            h.address
+            for h in held.values()
+            if h.owner_kind == API_VIP_OWNER_KIND and h.cluster == cluster
+        ),
+        None,
+    )
+    if api_vip is None:
+        result.notes.append(f"cluster '{cluster}' has no API server VIP in the store")
+    result.frontends = desired_frontends(api_vip, nodes, services, plan, result)
+    log.debug("load balancer sync of %s: %s", cluster, result.to_dict())
+    return result
+
+
+def _apply_allocations(
+    store: Store,
+    network: str,
+    cluster: str,
+    plan: VipPlan,
+    result: SyncResult,
+) -> None:
+    for address, owner in sorted(plan.new.items()):
+        store.allocate(
+            network, "vip", owner_kind=OWNER_KIND, owner=owner, addresses=[address], cluster=cluster
+        )
+        result.allocated.append(address)
+
+
+def _release_unheld(
+    store: Store,
+    network: str,
+    cluster: str,
+    plan: VipPlan,
+    held: Mapping[str, HeldVip],
+    by_key: Mapping[str, ServiceView],
+    result: SyncResult,
+) -> None:
+    """Free the VIPs no Service holds; a VIP whose owner is gone but still shared is handed
+    to a remaining holder, so the store names a live Service."""
+    ours = [h for h in held.values() if h.owner_kind == OWNER_KIND and h.cluster == cluster]
+    for vip in ours:
+        holders = sorted(k for k, a in plan.vip_of.items() if a == vip.address)
+        if not holders:
+            store.release(network, [vip.address])
+            result.released.append(vip.address)
+        elif vip.owner not in holders:
+            with store.transaction() as tx:
+                tx.execute(
+                    "UPDATE allocations SET owner = ? WHERE network = ? AND address = ?",
+                    (holders[0], network, int(parse_address("address", vip.address))),
+                )
+
+
+def _reconcile(
+    core: k8s.CoreV1Api,
+    api_client: k8s.ApiClient,
+    service: ServiceView,
+    plan: VipPlan,
+    result: SyncResult,
+) -> ServiceOutcome:
+    """Write the Service's status (and Event) as the plan says; returns its outcome."""
+    ports = tuple(p.port for p in service.ports)
+    if service.type == "ExternalName":
+        return ServiceOutcome(
+            service.namespace, service.name, service.type, dns_name=service.external_name
+        )
+    vip = plan.vip_of.get(service.key)
+    wanted = (vip,) if vip else ()
+    # A Service that stopped being a LoadBalancer loses its address, as with a cloud provider.
+    if (service.type == "LoadBalancer" or service.ingress_ips) and service.ingress_ips != wanted:
+        body = {"status": {"loadBalancer": {"ingress": [{"ip": a} for a in wanted]}}}
+        core.patch_namespaced_service_status(service.name, service.namespace, body)
+        result.status_updated.append(service.key)
+    refusal = plan.refused.get(service.key)
+    if refusal is not None:
+        if _ensure_event(core, api_client, service, refusal):
+            result.events.append(f"{service.key}: {refusal.reason}")
+        return ServiceOutcome(
+            service.namespace, service.name, service.type, ports=ports, problem=refusal
+        )
+    return ServiceOutcome(service.namespace, service.name, service.type, vip=vip, ports=ports)
+
+
+def _ensure_event(
+    core: k8s.CoreV1Api, api_client: k8s.ApiClient, service: ServiceView, refusal: Refusal
+) -> bool:
+    """A Warning Event on the Service, unless the same one is there; True when created."""
+    selector = f"involvedObject.name={service.name},involvedObject.kind=Service"
+    existing = _items(
+        api_client, core.list_namespaced_event(service.namespace, field_selector=selector)
+    )
+    for known in existing:
+        same_object = (known.get("involvedObject") or {}).get("uid") == service.uid
+        if (
+            same_object
+            and known.get("reason") == refusal.reason
+            and known.get("message") == refusal.message
+        ):
+            return False
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    body: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"generateName": f"{service.name}.", "namespace": service.namespace},
+        "involvedObject": {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "name": service.name,
+            "namespace": service.namespace,
+            "uid": service.uid,
+        },
+        "reason": refusal.reason,
+        "message": refusal.message,
+        "type": "Warning",
+        "source": {"component": EVENT_SOURCE},
+        "count": 1,
+        "firstTimestamp": now,
+        "lastTimestamp": now,
+    }
+    event = k8s.CoreV1Event.from_dict(body)
+    assert event is not None  # from_dict returns None only for None
+    core.create_namespaced_event(service.namespace, event)
+    return True
+
+
+def desired_frontends(
+    api_vip: str | None,
+    nodes: list[dict[str, Any]],
+    services: list[ServiceView],
+    plan: VipPlan,
+    result: SyncResult,
+) -> tuple[Frontend, ...]:
+    """The API server's frontend and one per VIP and TCP port, to the nodes' NodePorts."""
+    control_plane = [n for n in nodes if _is_control_plane(n)]
+    workers = [n for n in nodes if not _is_control_plane(n) and _ready(n)]
+    targets = workers or [n for n in nodes if _ready(n)]  # control-plane nodes run kube-proxy too
+    frontends = []
+    if api_vip is not None:
+        backends = tuple(sorted(_backend(n, API_SERVER_PORT) for n in control_plane))
+        frontends.append(Frontend("api-server", api_vip, API_SERVER_PORT, backends))
+    for service in services:
+        vip = plan.vip_of.get(service.key)
+        if vip is None or service.type != "LoadBalancer":
+            continue
+        for port in service.ports:
+            if port.protocol != "TCP" or port.node_port is None:
+                result.notes.append(
+                    f"{service.key} port {port.port}/{port.protocol}: not served (TCP only)"
+                )
+                continue
+            backends = tuple(sorted(_backend(n, port.node_port) for n in targets))
+            name = _UNSAFE_NAME.sub("-", f"svc-{service.namespace}-{service.name}-{port.port}")
+            frontends.append(Frontend(name, vip, port.port, backends))
+    return tuple(sorted(frontends))
+
+
+def watch_load_balancer(
+    store: Store,
+    cluster: str,
+    api_client: k8s.ApiClient,
+    stop: threading.Event,
+    on_result: Callable[[SyncResult], None] | None = None,
+    *,
+    poll_seconds: int = 5,
+) -> None:
+    """Sync, then sync again after every change of a Service, until `stop` is set.
+
+    The watch is opened for at most poll_seconds at a time so that `stop` is honoured soon;
+    an expired resourceVersion (410) or a dropped connection just starts the next pass.
+    """
+    core = k8s.CoreV1Api(api_client)
+    while not stop.is_set():
+        result = sync_load_balancer(store, cluster, api_client)
+        if on_result is not None:
+            on_result(result)
+        listing = core.list_service_for_all_namespaces()
+        version = None if listing.metadata is None else listing.metadata.resource_version
+        while not stop.is_set() and not _changed_within(core, version, poll_seconds):
+            pass
+
+
+def _changed_within(core: k8s.CoreV1Api, version: str | None, seconds: int) -> bool:
+    """True when a Service changed after `version` (or the watch must start again)."""
+    watcher = k8s_watch.Watch()  # type: ignore[no-untyped-call]
+    try:
+        for _event in watcher.stream(  # type: ignore[no-untyped-call]
+            core.list_service_for_all_namespaces, resource_version=version, timeout_seconds=seconds
+        ):
+            return True
+    except ApiException as error:
+        log.debug("service watch ended (%s); syncing again", error.status)
+        return True
+    finally:
+        watcher.stop()  # type: ignore[no-untyped-call]
+    return False
+
+
+def _items(api_client: k8s.ApiClient, listing: Any) -> list[dict[str, Any]]:
+    """The items of a client list response in their API (camelCase) form."""
+    data = api_client.sanitize_for_serialization(listing)  # type: ignore[no-untyped-call]
+    return list(data.get("items") or [])
+
+
+def _is_control_plane(node: Mapping[str, Any]) -> bool:
+    labels = (node.get("metadata") or {}).get("labels") or {}
+    return any(label in labels for label in CONTROL_PLANE_LABELS)
+
+
+def _ready(node: Mapping[str, Any]) -> bool:
+    conditions = (node.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+def _backend(node: Mapping[str, Any], port: int) -> Backend:
+    name = node["metadata"]["name"]
+    addresses = (node.get("status") or {}).get("addresses") or []
+    internal = [a["address"] for a in addresses if a.get("type") == "InternalIP"]
+    return Backend(name, internal[0] if internal else name, port)

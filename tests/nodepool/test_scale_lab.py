@@ -18,9 +18,9 @@ import yaml
 
 from aksnet import api
 from aksnet.cluster.create import CreateOptions
+from aksnet.cluster.keys import ClusterKeys
 from aksnet.cluster.scale import ScaleResult
 from aksnet.lab import k8sregistry
-from aksnet.remote.known_hosts import KnownHosts
 from aksnet.state.macs import macs_of
 from tests.cluster.conftest import Fabric, k8s_calls
 
@@ -68,7 +68,8 @@ def create(fabric: Fabric, name: str) -> None:
 
 def kubectl_calls(fabric: Fabric, cluster: str) -> list[list[str]]:
     address = node_addresses(fabric, cluster)[f"{cluster}-cp-0"]
-    with fabric.ssh(cluster, address, KnownHosts(fabric.tmp / "kh")) as ssh:
+    known_hosts = ClusterKeys.beside(fabric.store.path, cluster).known_hosts
+    with fabric.ssh(cluster, address, known_hosts) as ssh:
         calls = k8s_calls(ssh)
     return [c["args"] for c in calls if c.get("tool") == "kubectl"]
 
@@ -124,7 +125,7 @@ def test_a_linux_pool_scales_up_and_down_and_a_pool_comes_and_goes(
     assert sorted(m.owner for m in macs_of(store, cluster="cs")) == ["cs-cp-0", "cs-linux-0"]
     calls = kubectl_calls(fabric, "cs")
     for vm in released:
-        assert any(vm in c and c[-3:] == [vm, *DRAIN[1:]] for c in calls), calls
+        assert any(c[-4:] == [DRAIN[0], vm, *DRAIN[1:]] for c in calls), calls
         assert any(c[-3:] == ["delete", "node", vm] for c in calls), calls
     assert api.set_node_pool(store, "cs", "linux", hosts, count=1).to_dict()["Changes"] == 0
 
@@ -158,7 +159,8 @@ def test_the_control_plane_scales_to_three_and_the_credential_is_written_owner_o
     assert snapshot(fabric) == before
 
     up = api.set_cluster(store, "cc", hosts, control_plane_node_count=3, options=OPTIONS)
-    assert any("cc-cp-1" in t and "Set up Linux nodes" not in t for t in titles(up))
+    for vm in ("cc-cp-1", "cc-cp-2"):
+        assert any("kubeadm join" in t and t.endswith(f" on {vm}") for t in titles(up)), vm
     assert all_vms(fabric) == ["cc-cp-0", "cc-cp-1", "cc-cp-2", "cc-linux-0"]
     assert registered(fabric, "cc") == ["cc-cp-0", "cc-cp-1", "cc-cp-2", "cc-linux-0"]
     assert api.get_cluster(store, "cc").to_dict()["ControlPlaneNodeCount"] == 3
@@ -182,3 +184,10 @@ def test_the_control_plane_scales_to_three_and_the_credential_is_written_owner_o
         api.get_credential(store, "cc", config_path=config_dir)
     assert api.get_credential(store, "cc", config_path=config_dir, overwrite=True).changed
     assert path.read_text() == content
+
+    # 3 -> 1: the highest control planes leave, drained and deleted through cc-cp-0.
+    down = api.set_cluster(store, "cc", hosts, control_plane_node_count=1, options=OPTIONS)
+    assert down.removed == ["cc-cp-2", "cc-cp-1"]
+    assert all_vms(fabric) == ["cc-cp-0", "cc-linux-0"]
+    assert registered(fabric, "cc") == ["cc-cp-0", "cc-linux-0"]
+    assert sorted(node_addresses(fabric, "cc")) == ["cc-cp-0", "cc-linux-0"]

@@ -66,10 +66,21 @@ class Daemon:
     unit: str
     path: str
     checker: tuple[str, ...]  # the file to check is appended
+    reloaded: str  # what a reload keeps, for the action's title
 
 
-HAPROXY = Daemon("haproxy", haproxy.CONFIG_PATH, ("haproxy", "-c", "-f"))
-KEEPALIVED = Daemon("keepalived", keepalived.CONFIG_PATH, ("keepalived", "-t", "-f"))
+HAPROXY = Daemon(
+    "haproxy",
+    haproxy.CONFIG_PATH,
+    ("haproxy", "-c", "-f"),
+    "seamless: established connections stay",
+)
+KEEPALIVED = Daemon(
+    "keepalived",
+    keepalived.CONFIG_PATH,
+    ("keepalived", "-t", "-f"),
+    "VIPs still configured stay held",
+)
 
 
 @dataclass(frozen=True)
@@ -131,7 +142,7 @@ class VmSetup:
         if self.ctx.fact(self.host, active) != "active":
             verb, why = "start", ""
         elif (self.ctx.fact(self.host, applied) or "").strip() != digest:
-            verb, why = "reload", " (seamless: established connections stay)"
+            verb, why = "reload", f" ({daemon.reloaded})"
         else:
             return
 

@@ -8,18 +8,20 @@ refuses on the VM, and a worker whose server dies.
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 from collections import Counter
 
 import pytest
 
 from aksnet.errors import RemoteCommandFailed
-from aksnet.loadbalancer.setup import HAPROXY, VmSetup
+from aksnet.loadbalancer.frontends import Backend, Frontend
+from aksnet.loadbalancer.setup import HAPROXY, LoadBalancerSetup, VmSetup
 from aksnet.plan import apply, dry_run
 from aksnet.plan.journal import NullJournal
 from aksnet.plan.progress import Emitter
 from aksnet.plan.runner import RunContext
-from tests.loadbalancer.conftest import LbLab, get, stop_server, wait_for
+from tests.loadbalancer.conftest import NODE_PORT, LbLab, get, stop_server, wait_for
 
 REQUESTS = 60
 
@@ -28,15 +30,26 @@ def spread(lab: LbLab, port: int = 80, count: int = REQUESTS) -> Counter[str]:
     return Counter(get(lab.service_vip, port) for _ in range(count))
 
 
+FIRST_RUN = [
+    "write /etc/haproxy/haproxy.cfg on c1-lb-0 (checked with haproxy on the VM)",
+    "write /etc/keepalived/keepalived.conf on c1-lb-0 (checked with keepalived on the VM)",
+    "start haproxy on c1-lb-0",
+    "start keepalived on c1-lb-0",
+]
+
+
+def test_dry_run_on_a_fresh_vm_lists_four_actions_and_changes_nothing(lb_lab: LbLab) -> None:
+    # The node has Debian's own haproxy.cfg (as a fresh VM with the package would).
+    before = lb_lab.run_on_lb("sha256sum", HAPROXY.path)
+    assert [r.title for r in dry_run([lb_lab.setup()]).changes] == FIRST_RUN
+    assert lb_lab.run_on_lb("sha256sum", HAPROXY.path) == before
+    assert "keepalived.conf\n" not in lb_lab.run_on_lb("ls", "-a", "/etc/keepalived")
+    assert "haproxy.pid" not in lb_lab.run_on_lb("ls", "/run")
+
+
 def test_first_run_starts_haproxy_and_keepalived_and_traffic_flows(lb_lab: LbLab) -> None:
     result = apply([lb_lab.setup()])
-    titles = [r.title for r in result.changes]
-    assert titles == [
-        "write /etc/haproxy/haproxy.cfg on c1-lb-0 (checked with haproxy on the VM)",
-        "write /etc/keepalived/keepalived.conf on c1-lb-0 (checked with keepalived on the VM)",
-        "start haproxy on c1-lb-0",
-        "start keepalived on c1-lb-0",
-    ]
+    assert [r.title for r in result.changes] == FIRST_RUN
     # keepalived (VRRP) puts both VIPs on the node's interface.
     wait_for(lambda: lb_lab.service_vip in lb_lab.run_on_lb("ip", "-br", "addr"), "the VIPs")
     assert lb_lab.api_vip in lb_lab.run_on_lb("ip", "-br", "addr")
@@ -113,3 +126,25 @@ def test_a_dead_worker_is_taken_out_and_requests_keep_being_answered(lb_lab: LbL
     answered = spread(lb_lab)
     assert sum(answered.values()) == REQUESTS
     assert set(answered) == {w.name for w in lb_lab.workers[:-1]}
+
+
+def test_the_emulated_systemctl_refuses_other_units_and_verbs(lb_lab: LbLab) -> None:
+    for argv in (["systemctl", "restart", "haproxy"], ["systemctl", "start", "sshd"]):
+        done = lb_lab.lb.shell.run(["sudo", "-n", *argv], check=False)
+        assert done.exit_status == 1
+        assert "EMULATED systemctl (aksnet lab): unsupported" in done.stderr.decode()
+
+
+def test_a_new_service_vip_is_taken_by_a_keepalived_reload(lb_lab: LbLab) -> None:
+    vip = str(ipaddress.IPv4Address(lb_lab.service_vip) + 1)
+    nodes = tuple(Backend(w.name, w.vm.address, NODE_PORT) for w in lb_lab.workers[:-1])
+    frontends = [*lb_lab.frontends((8080,)), Frontend("svc-default-db-5432", vip, 5432, nodes)]
+    setup = LoadBalancerSetup([lb_lab.lb], frontends, cluster="c1", api_vip=lb_lab.api_vip)
+    assert [r.title for r in apply([setup]).changes] == [
+        "write /etc/haproxy/haproxy.cfg on c1-lb-0 (checked with haproxy on the VM)",
+        "write /etc/keepalived/keepalived.conf on c1-lb-0 (checked with keepalived on the VM)",
+        "reload haproxy on c1-lb-0 (seamless: established connections stay)",
+        "reload keepalived on c1-lb-0 (VIPs still configured stay held)",
+    ]
+    wait_for(lambda: f" {vip}/32" in lb_lab.run_on_lb("ip", "-br", "addr"), "the new VIP")
+    wait_for(lambda: get(vip, 5432) in {w.name for w in lb_lab.workers[:-1]}, "the new Service")

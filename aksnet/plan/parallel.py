@@ -92,6 +92,14 @@ def _collect(
         raise error  # KeyboardInterrupt and friends are not a host's failure
 
 
+class ConcurrentFailures(ExceptionGroup[Exception]):
+    """Failures of one host's work items that ran at once; its text names each of them (the
+    plain ExceptionGroup text says only how many there were)."""
+
+    def __str__(self) -> str:
+        return f"{self.message}: " + "; ".join(str(e) for e in self.exceptions)
+
+
 def _by_host(failures: dict[str, list[Exception]]) -> dict[str, Exception]:
     """One exception per host: the failure itself, or a group when work failed concurrently."""
     by_host: dict[str, Exception] = {}
@@ -99,7 +107,7 @@ def _by_host(failures: dict[str, list[Exception]]) -> dict[str, Exception]:
         if len(errors) == 1:
             by_host[host] = errors[0]
         else:
-            by_host[host] = ExceptionGroup(f"{host}: {len(errors)} failures", errors)
+            by_host[host] = ConcurrentFailures(f"{len(errors)} failures", errors)
     return by_host
 
 

@@ -79,6 +79,8 @@ def test_concurrent_failures_of_one_host_are_grouped() -> None:
         run_per_host([HostWork("h", boom), HostWork("h", boom)], limit=2, per_host=2)
     grouped = caught.value.by_host["h"]
     assert isinstance(grouped, ExceptionGroup) and len(grouped.exceptions) == 2
+    # The message names the host once and shows every failure, not only how many.
+    assert str(caught.value) == "failed on some hosts (1 hosts)\n  h: 2 failures: no; no"
 
 
 @pytest.mark.parametrize(("parameter", "value"), [("limit", 0), ("per_host", -1)])

@@ -1,0 +1,104 @@
+"""kill -9 of `aksnet nodepool set --count 1` halfway through a scale-down, then a second run
+that converges (root).
+
+The child is the real CLI on the same lab and store. The parent watches the store's journal and
+sends SIGKILL once the first surplus VM is removed from its host (its address and MAC are still
+held in the store). The second run (in process; it takes over the dead child's lease) finds from
+the store which VMs are still surplus and finishes: both surplus VMs are gone from the hosts and
+the registry, their folders are deleted, and their addresses and MACs are free again.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from aksnet import api
+from aksnet.cluster.create import CreateOptions
+from aksnet.cluster.remove import FolderExists
+from aksnet.infra.provision import DEFAULT_ROOT
+from aksnet.state.macs import macs_of
+from tests.cluster.conftest import Fabric
+from tests.nodepool.test_scale_lab import all_vms, node_addresses, registered
+
+REPO = Path(__file__).resolve().parents[2]
+NAME = "ck"
+OPTIONS = CreateOptions(ssh_timeout=60.0)
+KILL_AFTER = f"action LIKE 'Remove-VM {NAME}-linux-2 %' AND status = 'done'"
+
+
+def journal_has(store_path: Path, condition: str) -> bool:
+    with sqlite3.connect(f"file:{store_path}?mode=ro", uri=True) as conn:
+        return bool(conn.execute(f"SELECT 1 FROM journal WHERE {condition}").fetchall())
+
+
+def scale_down_and_kill(fabric: Fabric) -> None:
+    argv = [
+        sys.executable,
+        "-m",
+        "aksnet.cli",
+        "nodepool",
+        "set",
+        "--store",
+        str(fabric.store.path),
+    ]
+    argv += ["--lab-dir", str(fabric.lab.lab_dir), "--cluster-name", NAME, "--name", "linux"]
+    err = fabric.tmp / "child.err"
+    child = subprocess.Popen(
+        [*argv, "--count", "1"], cwd=REPO, stdout=subprocess.DEVNULL, stderr=err.open("wb")
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while not journal_has(fabric.store.path, KILL_AFTER):
+            assert child.poll() is None, f"the child ended before the kill: {err.read_text()}"
+            assert time.monotonic() < deadline, "timed out waiting for the first Remove-VM"
+            time.sleep(0.02)
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait(timeout=60)
+    assert child.returncode == -signal.SIGKILL
+
+
+def test_a_killed_scale_down_is_finished_by_the_next_run(fabric: Fabric) -> None:
+    spec = api.new_cluster_spec(
+        name=NAME,
+        vnet="provnet",
+        primary_network_plugin="flannel",
+        node_pool_name="linux",
+        node_count=3,
+    )
+    api.new_cluster(fabric.store, spec, fabric.hosts, options=OPTIONS)
+    surplus = [f"{NAME}-linux-2", f"{NAME}-linux-1"]
+    released = {node_addresses(fabric, NAME)[vm] for vm in surplus}
+
+    scale_down_and_kill(fabric)
+    assert f"{NAME}-linux-2" not in all_vms(fabric)  # killed after its VM went ...
+    assert f"{NAME}-linux-2" in node_addresses(fabric, NAME)  # ... and before its release
+
+    finished = api.set_node_pool(fabric.store, NAME, "linux", fabric.hosts, count=1)
+    assert finished.removed == surplus and finished.removal.resumed  # the same operation
+    assert all_vms(fabric) == [f"{NAME}-cp-0", f"{NAME}-linux-0"]
+    assert registered(fabric, NAME) == [f"{NAME}-cp-0", f"{NAME}-linux-0"]
+    assert sorted(node_addresses(fabric, NAME)) == [f"{NAME}-cp-0", f"{NAME}-linux-0"]
+    assert not released & {str(a.address) for a in fabric.store.allocations()}
+    assert sorted(m.owner for m in macs_of(fabric.store, cluster=NAME)) == [
+        f"{NAME}-cp-0",
+        f"{NAME}-linux-0",
+    ]
+    sessions = fabric.hosts.open()
+    try:
+        for host, session in sessions.items():
+            for vm in surplus:
+                assert FolderExists(session, rf"{DEFAULT_ROOT}\{vm}").read(host) is None
+    finally:
+        for session in sessions.values():
+            session.close()
+    again = api.set_node_pool(fabric.store, NAME, "linux", fabric.hosts, count=1)
+    assert again.to_dict()["Changes"] == 0

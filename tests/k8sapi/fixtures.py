@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import kubernetes
 import pytest
@@ -81,3 +82,8 @@ def running_api(tmp_path: Path) -> Iterator[RunningApi]:
             )
         finally:
             api_client.close()  # type: ignore[no-untyped-call]
+
+
+def create_service(core: kubernetes.client.CoreV1Api, namespace: str, body: Any) -> Any:
+    """Create a Service from its JSON form (the client sends a dict as it is)."""
+    return core.create_namespaced_service(namespace, body)

@@ -57,16 +57,17 @@ class ApiHandler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method: str) -> None:
         url = urlsplit(self.path)
+        path = url.path.rstrip("/") or "/"  # the client asks for /version/
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         try:
             body = self._read_body()
-            if url.path not in UNAUTHENTICATED_PATHS and not self._authenticated():
+            if path not in UNAUTHENTICATED_PATHS and not self._authenticated():
                 raise ApiError(401, "Unauthorized", "Unauthorized: no client certificate")
-            if method == "GET" and url.path in discovery.DOCUMENTS:
-                self._send(200, discovery.document(url.path, self.cluster.version))
-            elif url.path.startswith("/api/v1/"):
-                self._resource(method, url.path[len("/api/v1/") :].strip("/"), query, body)
-            elif url.path in UNAUTHENTICATED_PATHS:
+            if method == "GET" and path in discovery.DOCUMENTS:
+                self._send(200, discovery.document(path, self.cluster.version))
+            elif path.startswith("/api/v1/"):
+                self._resource(method, path[len("/api/v1/") :], query, body)
+            elif path in UNAUTHENTICATED_PATHS:
                 self._send_text(200, "ok")
             else:
                 raise ApiError(404, "NotFound", "the server could not find the requested resource")
@@ -82,7 +83,11 @@ class ApiHandler(BaseHTTPRequestHandler):
         cluster = self.cluster
         if name is None and method == "GET":
             if query.get("watch") in ("true", "1", "True"):
-                self._watch(resource, namespace, query)
+                try:
+                    self._watch(resource, namespace, query)
+                except OSError as error:  # the watcher hung up (ssl.SSLError is an OSError)
+                    log.debug("watch of %s ended by the client: %s", resource, error)
+                    self.close_connection = True
             else:
                 self._list(resource, namespace, query)
         elif name is None and method == "POST":

@@ -1,0 +1,51 @@
+"""watch_load_balancer: a Service created while it runs gets its VIP; stop ends the loop."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from aksnet.loadbalancer.sync import SyncResult, watch_load_balancer
+from aksnet.state.store import Store
+from tests.k8sapi.fixtures import RunningApi, create_service
+
+
+def test_the_watch_loop_syncs_a_new_service_and_stops_when_told(
+    store: Store, running_api: RunningApi
+) -> None:
+    results: list[SyncResult] = []
+    stop = threading.Event()
+
+    def run() -> None:
+        with Store(store.path) as own:  # a Store serves the thread that opened it
+            watch_load_balancer(
+                own, "c1", running_api.core.api_client, stop, results.append, poll_seconds=1
+            )
+
+    loop = threading.Thread(target=run)
+    loop.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not results and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert results and results[0].frontends[0].name == "api-server"
+        body = {
+            "metadata": {"name": "web"},
+            "spec": {"type": "LoadBalancer", "ports": [{"port": 80}]},
+        }
+        create_service(running_api.core, "default", body)
+        ingress: Any = None
+        while not ingress and time.monotonic() < deadline:
+            service: Any = running_api.core.read_namespaced_service("web", "default")
+            ingress = service.status.load_balancer.ingress
+            time.sleep(0.05)
+        assert [i.ip for i in ingress] == ["198.18.5.201"]
+        # The status is written before the sync's result is handed over: wait for that too.
+        while time.monotonic() < deadline and not any(r.allocated for r in results):
+            time.sleep(0.05)
+        assert [r.allocated for r in results if r.allocated] == [["198.18.5.201"]]
+    finally:
+        stop.set()
+        loop.join(timeout=30)
+    assert not loop.is_alive()

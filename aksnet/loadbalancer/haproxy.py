@@ -4,7 +4,9 @@ real `haproxy -c`.
 One `frontend` and one `backend` per Frontend (same name: HAProxy keeps frontends and backends
 apart), layer 4 (`mode tcp`), `balance roundrobin`, a health check on every server. HAProxy runs
 master-worker, and its stats socket passes the listening sockets on (`expose-fd listeners`), so a
-reload (SIGUSR2 to the master, `systemctl reload haproxy`) drops no connection.
+reload (SIGUSR2 to the master, `systemctl reload haproxy`) drops no connection. Frontends bind
+`transparent`, so HAProxy starts and reloads whether or not keepalived holds the VIPs on this VM
+yet (the alternative, the ip_nonlocal_bind sysctl, would be one more thing to set on the VM).
 
 Every name and address is validated before rendering (names from a strict character set,
 addresses parsed as IPv4), so no value can change the file's structure; frontends and servers

@@ -189,6 +189,8 @@ class LoadBalancerSetup:
         router_id: int | None = None,
     ) -> None:
         _check_vms(vms)
+        if not frontends:
+            raise InvalidInput("frontends", [], "at least the API server's frontend.")
         self.vms = tuple(vms)
         self.haproxy_cfg = haproxy.render_haproxy_config(frontends)
         service_vips = sorted({f.vip for f in frontends} - {api_vip})

@@ -64,3 +64,9 @@ def test_each_vm_gets_its_own_keepalived_priority_and_unicast_peers() -> None:
     assert "priority 150" in first and "unicast_src_ip 198.18.0.20" in first
     assert "priority 149" in second and "        198.18.0.20\n" in second
     assert "backend api-server" in setup.haproxy_cfg
+
+
+def test_no_frontend_at_all_is_refused() -> None:
+    with pytest.raises(InvalidInput) as raised:
+        LoadBalancerSetup([vm()], [], cluster="c1", api_vip="198.18.0.200")
+    assert raised.value.parameter == "frontends"

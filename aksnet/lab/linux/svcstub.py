@@ -165,8 +165,11 @@ def start(unit: Unit) -> str:
         )
     if unit.forks and daemon.wait(timeout=DEADLINE) != 0:
         raise Failed(f"{' '.join(unit.start)} exited {daemon.returncode}: {_tail(log_file)}")
-    if not _wait(lambda: running_pid(unit) is not None):
+    # A foreground daemon that exits early (a bad interface, say) fails the start at once.
+    if not _wait(lambda: running_pid(unit) is not None or daemon.poll() not in (None, 0)):
         raise Failed(f"{unit.name} wrote no live PID to {unit.pidfile}: {_tail(log_file)}")
+    if running_pid(unit) is None:
+        raise Failed(f"{' '.join(unit.start)} exited {daemon.returncode}: {_tail(log_file)}")
     return f"started (PID {running_pid(unit)})"
 
 

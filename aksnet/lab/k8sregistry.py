@@ -9,24 +9,38 @@ Pod CIDRs are assigned the way kube-controller-manager's range allocator does wi
 --allocate-node-cidrs: the lowest free /24 (node-cidr-mask-size) of the cluster's podSubnet, in
 join order, kept for the node's life.
 
-Writers take an exclusive flock on the document's lock file and replace the document atomically,
-so emulated tools running in different nodes (processes) at once never lose a registration.
+Bootstrap tokens (`kubeadm token create|delete|list`, the tokens of `kubeadm init`) and the
+upload of the control-plane certificates (`kubeadm init phase upload-certs`) live in the same
+document, with their expiry: expired tokens vanish from listings as kube-controller-manager's
+token cleaner deletes them, and an upload expires 2 hours after it was made together with its
+proxy token, as kubeadm's kubeadm-certs Secret does. Joins check both (check_join_secrets).
+
+Writers take an exclusive flock on the document's lock file and replace the document atomically
+(readable by root only: it holds the emulated cluster's tokens), so emulated tools running in
+different nodes (processes) at once never lose a registration.
 Lab only: product code never imports this module.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import ipaddress
 import json
 import os
 import re
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 NODE_CIDR_PREFIX = 24  # kube-controller-manager's default --node-cidr-mask-size for IPv4
+DEFAULT_GROUPS = ("system:bootstrappers:kubeadm:default-node-token",)
+DEFAULT_USAGES = ("signing", "authentication")
+CERTS_PROXY_DESCRIPTION = "Proxy for managing TTL for the kubeadm-certs secret"
+CERTS_TTL = timedelta(hours=2)  # kubeadm's certsphase.certsTTL
 _UNSAFE = re.compile(r"[^A-Za-z0-9.-]")
 
 
@@ -98,6 +112,154 @@ def remove_node(lab_dir: Path | str, endpoint: str, name: str) -> bool:
         return document.get("nodes", {}).pop(name, None) is not None
 
 
+def mark_unschedulable(lab_dir: Path | str, endpoint: str, name: str) -> bool:
+    """Record `kubectl drain` (cordon, then evict): the node is unschedulable. False: unknown."""
+    with _locked(lab_dir, endpoint) as document:
+        node = document.get("nodes", {}).get(name)
+        if node is None:
+            return False
+        node["unschedulable"] = True
+        return True
+
+
+# Bootstrap tokens and the certificate upload
+
+
+def add_token(
+    lab_dir: Path | str,
+    endpoint: str,
+    token: str,
+    *,
+    expires: datetime | None,
+    description: str = "",
+) -> None:
+    """Record a bootstrap token ("abcdef.0123456789abcdef"); expires None: never expires."""
+    token_id = token.split(".", 1)[0]
+    with _locked(lab_dir, endpoint) as document:
+        _require_control_plane(document, endpoint)
+        tokens = _live_tokens(document, _now())
+        if token_id in tokens:
+            raise RegistryError(
+                f"failed to create or update bootstrap token with name bootstrap-token-{token_id}: "
+                f'secrets "bootstrap-token-{token_id}" already exists'
+            )
+        tokens[token_id] = {
+            "token": token,
+            "expires": _iso(expires),
+            "description": description,
+            "usages": list(DEFAULT_USAGES),
+            "groups": list(DEFAULT_GROUPS),
+        }
+
+
+def delete_token(lab_dir: Path | str, endpoint: str, token_id: str) -> bool:
+    """`kubeadm token delete`: False when no such token is there."""
+    with _locked(lab_dir, endpoint) as document:
+        return _live_tokens(document, _now()).pop(token_id, None) is not None
+
+
+def list_tokens(lab_dir: Path | str, endpoint: str) -> list[dict[str, Any]]:
+    """The live tokens (expired ones are cleaned away), each with its whole token."""
+    with _locked(lab_dir, endpoint) as document:
+        _require_control_plane(document, endpoint)
+        return [dict(t) for _, t in sorted(_live_tokens(document, _now()).items())]
+
+
+def upload_certificates(lab_dir: Path | str, endpoint: str, certificate_key: str) -> datetime:
+    """`kubeadm init phase upload-certs`: the upload, encrypted with the key, kept 2 hours
+    (with a proxy token whose expiry is the upload's). Returns when it expires."""
+    now = _now()
+    expires = now + CERTS_TTL
+    with _locked(lab_dir, endpoint) as document:
+        _require_control_plane(document, endpoint)
+        tokens = _live_tokens(document, now)
+        for token_id in [
+            i for i, t in tokens.items() if t["description"] == CERTS_PROXY_DESCRIPTION
+        ]:
+            del tokens[token_id]
+        proxy = f"{secrets.token_hex(3)}.{secrets.token_hex(8)}"
+        tokens[proxy.split(".")[0]] = {
+            "token": proxy,
+            "expires": _iso(expires),
+            "description": CERTS_PROXY_DESCRIPTION,
+            "usages": [],
+            "groups": [],
+        }
+        document["certificates"] = {
+            "uploaded": _iso(now),
+            "expires": _iso(expires),
+            "keySha256": _sha256(certificate_key),
+        }
+    return expires
+
+
+def check_join_secrets(
+    lab_dir: Path | str, endpoint: str, token: str, certificate_key: str | None
+) -> None:
+    """Refuse a join whose token is unknown or expired, or, for a control-plane join (with a
+    certificate key), when the certificate upload is gone or the key does not open it. Clusters
+    whose tokens were never recorded (init_cluster alone) accept any token."""
+    with _locked(lab_dir, endpoint) as document:
+        _require_control_plane(document, endpoint)
+        if "tokens" not in document:
+            return
+        now = _now()
+        token_id = token.split(".", 1)[0]
+        if _live_tokens(document, now).get(token_id, {}).get("token") != token:
+            raise RegistryError(
+                "couldn't validate the identity of the API Server: could not find a JWS "
+                f'signature in the cluster-info ConfigMap for token ID "{token_id}"'
+            )
+        if certificate_key is None:
+            return
+        upload = document.get("certificates")
+        if upload is None:
+            raise RegistryError(
+                'error downloading certs: error downloading the secret: Secret "kubeadm-certs" '
+                'was not found in the "kube-system" Namespace. This Secret might have expired. '
+                "Please, run `kubeadm init phase upload-certs --upload-certs` on a control plane "
+                "to generate a new one"
+            )
+        if upload["keySha256"] != _sha256(certificate_key):
+            raise RegistryError(
+                "error downloading certs: error decoding certificate key: the certificate key "
+                "does not decrypt the kubeadm-certs Secret"
+            )
+
+
+def _live_tokens(document: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The document's tokens after the token cleaner ran: expired tokens (and an expired
+    certificate upload, which its proxy token owns) are gone."""
+    tokens: dict[str, Any] = document.setdefault("tokens", {})
+    for token_id in [i for i, t in tokens.items() if _expired(t.get("expires"), now)]:
+        del tokens[token_id]
+    upload = document.get("certificates")
+    if upload is not None and _expired(upload["expires"], now):
+        del document["certificates"]
+    return tokens
+
+
+def _require_control_plane(document: dict[str, Any], endpoint: str) -> None:
+    if "podSubnet" not in document:
+        raise RegistryError(f"no control plane at {endpoint}: kubeadm init has not run there")
+
+
+def _expired(expires: str | None, now: datetime) -> bool:
+    return expires is not None and datetime.fromisoformat(expires.replace("Z", "+00:00")) <= now
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _iso(when: datetime | None) -> str | None:
+    return None if when is None else when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def _next_pod_cidr(pod_subnet: str, nodes: Any) -> str:
     taken = {n["podCIDR"] for n in nodes}
     network = ipaddress.ip_network(pod_subnet)
@@ -118,5 +280,7 @@ def _locked(lab_dir: Path | str, endpoint: str) -> Iterator[dict[str, Any]]:
         document = read_cluster(lab_dir, endpoint) or {}
         yield document
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(document, indent=2, sort_keys=True))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(json.dumps(document, indent=2, sort_keys=True))
         os.replace(tmp, path)

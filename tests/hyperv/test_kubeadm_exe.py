@@ -155,3 +155,13 @@ def test_start_process_refuses_what_windows_refuses(win: WindowsNode) -> None:
     win.fs.real(r"C:\Windows\notepad.exe").write_text("x")
     other = terminating(win, call("Start-Process", FilePath=r"C:\Windows\notepad.exe"))
     assert "runs only the programs of its image" in other.message
+
+
+def test_a_join_with_a_token_the_control_plane_does_not_know_is_refused(
+    win: WindowsNode, lab_dir: Path
+) -> None:
+    k8sregistry.add_token(lab_dir, ENDPOINT, "ghijkl.0123456789abcdef", expires=None)
+    code, _, err = start_join(win, join_config())
+    assert code == 1 and 'token ID "abcdef"' in err
+    k8sregistry.add_token(lab_dir, ENDPOINT, TOKEN, expires=None)
+    assert start_join(win, join_config())[0] == 0

@@ -125,3 +125,157 @@ def test_the_emulation_refuses_to_run_outside_a_lab_node() -> None:
         pytest.skip("this machine has a lab node marker")
     with pytest.raises(SystemExit, match="not a lab node"):
         k8sstub.main(["kubeadm", "init", "--config", "/nonexistent"])
+
+
+# The emulated control plane (aksnet.lab.k8sregistry) behind kubeadm and kubectl
+
+ADMIN = "--kubeconfig /etc/kubernetes/admin.conf"
+ENDPOINT = "198.19.1.200:6443"
+INIT_TOKEN = "abcdef.0123456789abcdef"
+
+
+def streams(node: Node, command: str) -> tuple[int, str, str]:
+    """(exit status, stdout, stderr) of command on the node."""
+    if node.client is None:
+        node.sh("true")
+    assert node.client is not None
+    _, stdout, stderr = node.client.exec_command(command, timeout=20)
+    out, err = stdout.read().decode(), stderr.read().decode()
+    return stdout.channel.recv_exit_status(), out, err
+
+
+def init_cluster(node: Node) -> None:
+    write(node, "init.yaml", INIT_CONFIG)
+    assert attempt(node, "sudo -n kubeadm init --config init.yaml")[0] == 0
+
+
+def join_config(name: str, token: str = INIT_TOKEN, key: str | None = None) -> str:
+    config: dict[str, Any] = {
+        "apiVersion": "kubeadm.k8s.io/v1beta3",
+        "kind": "JoinConfiguration",
+        "discovery": {"bootstrapToken": {"apiServerEndpoint": ENDPOINT, "token": token,
+                                         "caCertHashes": ["sha256:" + "a" * 64]}},
+        "nodeRegistration": {"name": name},
+    }  # fmt: skip
+    if key is not None:
+        config["controlPlane"] = {"certificateKey": key}
+    return json.dumps(config)
+
+
+def listed_tokens(node: Node) -> list[dict[str, Any]]:
+    status, out, _ = streams(node, "sudo -n kubeadm token list -o json")
+    assert status == 0
+    decoder, at, found = json.JSONDecoder(), 0, []
+    while at < len(out.rstrip()):
+        item, at = decoder.raw_decode(out, at)
+        found.append(item)
+        while at < len(out) and out[at].isspace():
+            at += 1
+    return found
+
+
+def test_kubectl_answers_for_registered_nodes_from_the_registry(node: Node, lab: Any) -> None:
+    from aksnet.lab import k8sregistry
+
+    init_cluster(node)
+    status, out, err = streams(node, f"sudo -n kubectl {ADMIN} get node n1 -o "
+                                     "jsonpath={.spec.podCIDR}")  # fmt: skip
+    assert (status, out, err) == (0, "10.244.0.0/24", "")
+    status, out, err = streams(node, f"sudo -n kubectl {ADMIN} get node ghost -o "
+                                     "jsonpath={.spec.podCIDR}")  # fmt: skip
+    assert (status, out, err) == (1, "", 'Error from server (NotFound): nodes "ghost" not found\n')
+    k8sregistry.register_node(
+        lab.lab_dir, ENDPOINT, "win1", os_name="windows", address="198.19.1.51", role="worker"
+    )
+    status, out, _ = streams(node, f"sudo -n kubectl {ADMIN} get nodes -o json")
+    listing = json.loads(out)
+    assert (status, listing["apiVersion"], listing["kind"]) == (0, "v1", "List")
+    by_name = {n["metadata"]["name"]: n for n in listing["items"]}
+    assert by_name["win1"]["metadata"]["labels"]["kubernetes.io/os"] == "windows"
+    assert by_name["win1"]["spec"]["podCIDR"] == "10.244.1.0/24"
+    assert "node-role.kubernetes.io/control-plane" in by_name["n1"]["metadata"]["labels"]
+
+    drain = f"sudo -n kubectl {ADMIN} drain win1 --ignore-daemonsets --delete-emptydir-data"
+    assert attempt(node, drain)[0] == 0
+    assert last_call(node)["verb"] == "drain"
+    status, out, _ = streams(node, f"sudo -n kubectl {ADMIN} get node win1 -o json")
+    assert json.loads(out)["spec"]["unschedulable"] is True
+    assert attempt(node, f"sudo -n kubectl {ADMIN} drain win1 --grace-period=0")[0] == 1
+    assert attempt(node, f"sudo -n kubectl {ADMIN} delete node win1") == (
+        0,
+        'node "win1" deleted\n',
+    )
+    assert streams(node, f"sudo -n kubectl {ADMIN} delete node win1")[0] == 1
+    assert "win1" not in k8sregistry.read_cluster(lab.lab_dir, ENDPOINT)["nodes"]  # type: ignore[index]
+
+
+def test_kubectl_without_a_kubeconfig_cannot_reach_a_server(node: Node) -> None:
+    status, out, err = streams(node, "kubectl get nodes -o json")
+    assert (status, out) == (1, "")
+    assert "The connection to the server localhost:8080 was refused" in err
+
+
+def test_joins_are_checked_against_tokens_and_registered_with_their_role(
+    node: Node, lab: Any
+) -> None:
+    from aksnet.lab import k8sregistry
+
+    init_cluster(node)
+    write(node, "join.yaml", join_config("w1"))
+    assert attempt(node, "sudo -n kubeadm join --config join.yaml")[0] == 0
+    write(node, "join.yaml", join_config("w2", token="zzzzzz.0123456789abcdef"))
+    status, out = attempt(node, "sudo -n kubeadm join --config join.yaml")
+    assert status == 1 and 'for token ID "zzzzzz"' in out
+    write(node, "join.yaml", join_config("cp2", key="c" * 64))  # no certificates uploaded yet
+    status, out = attempt(node, "sudo -n kubeadm join --config join.yaml")
+    assert status == 1 and 'Secret "kubeadm-certs" was not found' in out
+    nodes = k8sregistry.read_cluster(lab.lab_dir, ENDPOINT)["nodes"]  # type: ignore[index]
+    assert {n: r["role"] for n, r in nodes.items()} == {"n1": "control-plane", "w1": "worker"}
+
+
+def test_tokens_expire_and_can_be_created_again(node: Node, lab: Any) -> None:
+    from aksnet.lab import k8sregistry
+
+    init_cluster(node)
+    assert [t["token"] for t in listed_tokens(node)] == [INIT_TOKEN]
+    assert listed_tokens(node)[0]["kind"] == "BootstrapToken"
+    # The token expires (as if hours passed): it leaves the listing and joins fail.
+    path = k8sregistry.document_path(lab.lab_dir, ENDPOINT)
+    document = json.loads(path.read_text())
+    document["tokens"]["abcdef"]["expires"] = "2020-01-01T00:00:00Z"
+    path.write_text(json.dumps(document))
+    assert listed_tokens(node) == []
+    write(node, "join.yaml", join_config("w1"))
+    assert attempt(node, "sudo -n kubeadm join --config join.yaml")[0] == 1
+
+    status, out, _ = streams(node, f"sudo -n kubeadm token create {INIT_TOKEN} --ttl 24h")
+    assert (status, out) == (0, INIT_TOKEN + "\n")
+    assert INIT_TOKEN not in node.sh(f"sudo -n cat {CALLS}")  # recorded masked
+    assert attempt(node, f"sudo -n kubeadm token create {INIT_TOKEN} --ttl 24h")[0] == 1
+    assert attempt(node, "sudo -n kubeadm join --config join.yaml")[0] == 0
+    assert attempt(node, "sudo -n kubeadm token delete abcdef")[0] == 0
+    assert listed_tokens(node) == []
+    assert attempt(node, "sudo -n kubeadm token create bad --ttl 24h")[0] == 1
+
+
+def test_upload_certs_is_listed_with_its_two_hour_expiry_and_opens_control_plane_joins(
+    node: Node,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    init_cluster(node)
+    key = "d" * 64
+    status, _ = attempt(node, f"sudo -n kubeadm init phase upload-certs --upload-certs "
+                              f"--certificate-key {key}")  # fmt: skip
+    assert status == 0 and key not in node.sh(f"sudo -n cat {CALLS}")
+    proxies = [t for t in listed_tokens(node) if t["description"].startswith("Proxy for")]
+    assert len(proxies) == 1
+    expires = datetime.fromisoformat(proxies[0]["expires"].replace("Z", "+00:00"))
+    assert timedelta(hours=1, minutes=55) < expires - datetime.now(UTC) <= timedelta(hours=2)
+    write(node, "join.yaml", join_config("cp2", key="e" * 64))
+    status, out = attempt(node, "sudo -n kubeadm join --config join.yaml")
+    assert status == 1 and "does not decrypt" in out
+    write(node, "join.yaml", join_config("cp2", key=key))
+    assert attempt(node, "sudo -n kubeadm join --config join.yaml")[0] == 0
+    status, _ = attempt(node, "sudo -n kubeadm init phase upload-certs --certificate-key " + key)
+    assert status == 1

@@ -1,10 +1,11 @@
 """The EMULATED C:\\k\\kubeadm.exe of the lab's Windows node image: `join --config FILE` only.
 
 It checks the JoinConfiguration with the same checks as the lab's Linux kubeadm
-(aksnet.lab.linux.k8sstub), refuses a control-plane join (Windows nodes are workers), registers
-the node in the lab's emulated control plane (aksnet.lab.k8sregistry, os "windows"; a node that
-joins again keeps its record), writes C:\\k\\kubelet.conf and says on its standard output that it
-is EMULATED. A refusal exits 1 with the reason on standard error. Nothing is started.
+(aksnet.lab.linux.k8sstub) and its token against the emulated control plane's tokens, refuses a
+control-plane join (Windows nodes are workers), registers the node in the lab's emulated control
+plane (aksnet.lab.k8sregistry, os "windows"; a node that joins again keeps its record), writes
+C:\\k\\kubelet.conf and says on its standard output that it is EMULATED. A refusal exits 1 with the
+reason on standard error. Nothing is started.
 """
 
 from __future__ import annotations
@@ -55,7 +56,9 @@ def _join(node: WindowsNode, args: list[str]) -> dict[str, Any]:
         raise k8sstub.Refused("this emulated node belongs to no lab control plane")
     endpoint = str(join["discovery"]["bootstrapToken"]["apiServerEndpoint"])
     name = str(join["nodeRegistration"]["name"])
+    token = str(join["discovery"]["bootstrapToken"]["token"])
     try:
+        k8sregistry.check_join_secrets(node.lab_dir, endpoint, token, None)
         record = k8sregistry.register_node(
             node.lab_dir, endpoint, name, os_name="windows", address=node.ip_address, role="worker"
         )

@@ -5,9 +5,13 @@ wrappers into the node's private /opt/aksnet-lab/bin and puts that directory fir
 secure_path (the node's private /etc/sudoers.d) and on login shells' PATH (/etc/profile.d), so
 `sudo kubeadm ...` on the node runs this module. The emulations check their inputs the way the
 real tools would refuse them (kubeadm: `init|join --config FILE` with kubeadm.k8s.io/v1beta3
-documents and their required fields; kubectl: `apply -f FILE` with well-formed objects), write
-the files a real run leaves behind (CA certificate, kubeconfigs) so facts see the effect, record
-every call in /var/lib/aksnet-lab/k8s-calls.jsonl with secrets masked, and say they are EMULATED.
+documents and their required fields; `token list|create|delete` and `init phase upload-certs`
+in aksnet.lab.linux.tokenstub; kubectl in aksnet.lab.linux.kubectlstub), write the files a real
+run leaves behind (CA certificate, kubeconfigs) so facts see the effect, keep the lab's emulated
+control plane (aksnet.lab.k8sregistry, in the lab directory the wrappers name in AKSNET_LAB_DIR:
+init records the cluster, its tokens and the node; a join is checked against the tokens and the
+certificate upload, then registered), record every call in /var/lib/aksnet-lab/k8s-calls.jsonl
+with secrets masked, and say they are EMULATED.
 modprobe never loads a module (that would change the machine's kernel): a module that is loaded
 or built in is reported present, any other is skipped with a note.
 
@@ -42,8 +46,17 @@ _CA_HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
 _ENDPOINT = re.compile(r"^[A-Za-z0-9.-]+:[0-9]{1,5}$")
 
 
+LAB_DIR_VARIABLE = "AKSNET_LAB_DIR"  # set by the wrappers: where the emulated control plane is
+ADDRESS_VARIABLE = "AKSNET_LAB_NODE_ADDRESS"  # the node's address, as it registers
+_SECRET_ARGUMENT = re.compile(r"^([a-z0-9]{6}\.[a-z0-9]{16}|[0-9a-f]{64})$")
+
+
 class Refused(Exception):
     """The emulated tool refuses its input, as the real one would (exit status 1)."""
+
+
+class ServerError(Refused):
+    """An error the real tool reports from the API server: printed verbatim, exit status 1."""
 
 
 # Installation (run on the machine as root; enters the node's mount namespace)
@@ -59,23 +72,30 @@ def install(lab_dir: Path | str, node: str) -> None:
     package_root = Path(__file__).resolve().parents[3]
     argv = ["nsenter", "--target", str(record["pid"]), "--mount", "--"]
     argv += [sys.executable, "-m", "aksnet.lab.linux.k8sstub", "install-here"]
+    argv += [str(Path(lab_dir).resolve()), str(record["address"])]
     env = dict(os.environ, PYTHONPATH=str(package_root))
     done = subprocess.run(argv, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"installing the emulated tools into {node!r} failed: {done.stderr}")
 
 
-def install_here() -> None:
-    """Inside a node's mount namespace: write the wrappers, sudoers and profile entries."""
+def install_here(lab_dir: str, address: str) -> None:
+    """Inside a node's mount namespace: write the wrappers, sudoers and profile entries. The
+    wrappers tell the tools the lab directory (its emulated control plane) and the node's
+    address."""
     _require_lab_node()
     BIN_DIR.mkdir(parents=True, exist_ok=True)
     package_root = str(Path(__file__).resolve().parents[3])
+    environment = (
+        f"PYTHONPATH={shlex.quote(package_root)} {LAB_DIR_VARIABLE}={shlex.quote(lab_dir)} "
+        f"{ADDRESS_VARIABLE}={shlex.quote(address)}"
+    )
     for tool in TOOLS:
         wrapper = BIN_DIR / tool
         wrapper.write_text(
             "#!/bin/sh\n"
             f"# aksnet lab: EMULATED {tool}; this node is a network namespace, not a VM.\n"
-            f"PYTHONPATH={shlex.quote(package_root)} exec {shlex.quote(sys.executable)} "
+            f"{environment} exec {shlex.quote(sys.executable)} "
             f'-m aksnet.lab.linux.k8sstub {tool} "$@"\n'
         )
         wrapper.chmod(0o755)
@@ -97,21 +117,95 @@ def _require_lab_node() -> None:
 
 
 def kubeadm(args: Sequence[str]) -> dict[str, Any]:
+    if list(args[:1]) == ["token"] or list(args[:3]) == ["init", "phase", "upload-certs"]:
+        from aksnet.lab.linux import tokenstub
+
+        return tokenstub.kubeadm_secrets(list(args))
     verb, path = kubeadm_args(args)
     documents = load_yaml(path)
     by_kind = kubeadm_kinds(documents, verb)
     if verb == "init":
         _check_init(by_kind)
+        _register_init(by_kind)
         _write_init_outputs(by_kind["ClusterConfiguration"])
     else:
-        check_join(by_kind["JoinConfiguration"])
-        write_kubeconfig(Path("/etc/kubernetes/kubelet.conf"), "system:node")
+        join = by_kind["JoinConfiguration"]
+        check_join(join)
+        endpoint = _register_join(join)
+        write_kubeconfig(Path("/etc/kubernetes/kubelet.conf"), "system:node", f"https://{endpoint}")
     print(f"EMULATED kubeadm {verb} (aksnet lab): configuration accepted; nothing was started")
     return {"verb": verb, "config_path": path, "config": [masked(d) for d in documents]}
 
 
+def lab_context() -> tuple[Path, str]:
+    """The lab directory and this node's address, from the wrapper's environment."""
+    lab_dir, address = os.environ.get(LAB_DIR_VARIABLE), os.environ.get(ADDRESS_VARIABLE)
+    if not lab_dir or not address:
+        raise Refused(
+            f"{LAB_DIR_VARIABLE} and {ADDRESS_VARIABLE} are not set: run the tools through the "
+            "wrappers k8sstub.install wrote"
+        )
+    return Path(lab_dir), address
+
+
+def _register_init(by_kind: dict[str, dict[str, Any]]) -> None:
+    """The emulated control plane: the cluster, this node, the InitConfiguration's tokens."""
+    from aksnet.lab import k8sregistry
+
+    lab_dir, address = lab_context()
+    init, cluster = by_kind["InitConfiguration"], by_kind["ClusterConfiguration"]
+    endpoint, networking = str(cluster["controlPlaneEndpoint"]), cluster["networking"]
+    k8sregistry.init_cluster(
+        lab_dir, endpoint, str(networking["podSubnet"]), str(networking["serviceSubnet"])
+    )
+    name = str(init["nodeRegistration"]["name"])
+    k8sregistry.register_node(
+        lab_dir, endpoint, name, os_name="linux", address=address, role="control-plane"
+    )
+    from aksnet.lab.linux.tokenstub import expiry_of
+
+    if init.get("certificateKey"):
+        # Leniency, said here and in the report: real kubeadm uploads the certificates at init
+        # only with --upload-certs; the lab treats a certificateKey in the InitConfiguration as
+        # that flag (aksnet puts the key there and uploads again when the upload has expired).
+        k8sregistry.upload_certificates(lab_dir, endpoint, str(init["certificateKey"]))
+    listed = {t["token"] for t in k8sregistry.list_tokens(lab_dir, endpoint)}
+    for token in init.get("bootstrapTokens") or []:
+        if str(token["token"]) not in listed:  # an init run again keeps the tokens it made
+            expires = expiry_of(str(token.get("ttl", "24h0m0s")))
+            description = str(token.get("description", ""))
+            k8sregistry.add_token(
+                lab_dir, endpoint, str(token["token"]), expires=expires, description=description
+            )
+
+
+def _register_join(join: dict[str, Any]) -> str:
+    """Check the join's token (and certificate key) against the emulated control plane, then
+    register the node; returns the API server endpoint."""
+    from aksnet.lab import k8sregistry
+
+    lab_dir, address = lab_context()
+    discovery = join["discovery"]["bootstrapToken"]
+    endpoint, name = str(discovery["apiServerEndpoint"]), str(join["nodeRegistration"]["name"])
+    key = _field(join, "controlPlane", "certificateKey")
+    role = "control-plane" if "controlPlane" in join else "worker"
+    try:
+        k8sregistry.check_join_secrets(
+            lab_dir, endpoint, str(discovery["token"]), str(key) if key else None
+        )
+        k8sregistry.register_node(
+            lab_dir, endpoint, name, os_name="linux", address=address, role=role
+        )
+    except k8sregistry.RegistryError as error:
+        raise Refused(str(error)) from None
+    return endpoint
+
+
 def kubeadm_args(args: Sequence[str]) -> tuple[str, str]:
-    usage = "usage: kubeadm init|join --config FILE"
+    usage = (
+        "usage: kubeadm init|join --config FILE | token list|create|delete | "
+        "init phase upload-certs"
+    )
     if not args or args[0] not in ("init", "join"):
         raise Refused(f"unknown or missing command {list(args[:1])}; {usage}")
     rest = list(args[1:])
@@ -238,25 +332,6 @@ def _write_private(path: Path, data: bytes) -> None:
         out.write(data)
 
 
-# kubectl
-
-
-def kubectl(args: Sequence[str]) -> dict[str, Any]:
-    rest = list(args)
-    if len(rest) >= 2 and rest[0].startswith("--kubeconfig"):
-        rest = rest[2:] if rest[0] == "--kubeconfig" else rest[1:]
-    if len(rest) != 3 or rest[:2] != ["apply", "-f"]:
-        raise Refused(f"unsupported arguments {list(args)}; usage: kubectl apply -f FILE")
-    objects = []
-    for document in load_yaml(rest[2]):
-        for field in ("apiVersion", "kind"):
-            _require(isinstance(document.get(field), str), f"{field} of every document")
-        _require(_field(document, "metadata", "name"), f"metadata.name of a {document['kind']}")
-        objects.append(f"{document['kind']}/{document['metadata']['name']}")
-    print(f"EMULATED kubectl apply (aksnet lab): {len(objects)} object(s) accepted, none created")
-    return {"verb": "apply", "file": rest[2], "objects": objects}
-
-
 # modprobe
 
 
@@ -315,16 +390,23 @@ def masked(value: Any) -> Any:
 
 def _record(tool: str, args: Sequence[str], outcome: str, details: dict[str, Any]) -> None:
     CALLS.parent.mkdir(parents=True, exist_ok=True)
-    entry = {"tool": tool, "args": list(args), "outcome": outcome, **details}
+    entry = {"tool": tool, "args": _masked_args(args), "outcome": outcome, **details}
     with CALLS.open("a") as out:
         out.write(json.dumps(entry) + "\n")
 
 
+def _masked_args(args: Sequence[str]) -> list[str]:
+    """args with every bootstrap token and certificate key shown as <N characters>."""
+    return [f"<{len(a)} characters>" if _SECRET_ARGUMENT.match(a) else a for a in args]
+
+
 def main(argv: Sequence[str]) -> int:
-    if argv[:1] == ["install-here"]:
-        install_here()
+    if argv[:1] == ["install-here"] and len(argv) == 3:
+        install_here(argv[1], argv[2])
         return 0
     _require_lab_node()
+    from aksnet.lab.linux.kubectlstub import kubectl
+
     tools = {"kubeadm": kubeadm, "kubectl": kubectl, "modprobe": modprobe}
     if not argv or argv[0] not in tools:
         print(f"aksnet lab k8sstub: give one of {', '.join(tools)}", file=sys.stderr)
@@ -332,6 +414,10 @@ def main(argv: Sequence[str]) -> int:
     tool, args = argv[0], list(argv[1:])
     try:
         details = tools[tool](args)
+    except ServerError as error:  # the real tool's own text
+        _record(tool, args, "refused", {"reason": str(error)})
+        print(str(error), file=sys.stderr)
+        return 1
     except Refused as error:
         _record(tool, args, "refused", {"reason": str(error)})
         print(f"EMULATED {tool} (aksnet lab) refused: {error}", file=sys.stderr)
@@ -341,4 +427,8 @@ def main(argv: Sequence[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    # Run the imported module's main, not this __main__ copy: kubectlstub and tokenstub raise
+    # the imported module's Refused, which only its main catches.
+    from aksnet.lab.linux import k8sstub as _module
+
+    sys.exit(_module.main(sys.argv[1:]))

@@ -133,6 +133,8 @@ def _sync_once(
     services: list[ServiceView],
 ) -> SyncResult:
     spec = store.get_cluster(cluster)
+    if spec.load_balancer.sku == "none":
+        return _without_load_balancer(cluster, services)
     network = store.get_network(spec.vnet)
     held = {
         str(a.address): HeldVip(str(a.address), a.owner_kind, a.owner, a.cluster)
@@ -171,6 +173,24 @@ def _sync_once(
         result.notes.append(f"cluster '{cluster}' has no API server VIP in the store")
     result.frontends = desired_frontends(api_vip, nodes, services, plan, result)
     log.debug("load balancer sync of %s: %s", cluster, result.to_dict())
+    return result
+
+
+def _without_load_balancer(cluster: str, services: list[ServiceView]) -> SyncResult:
+    """loadBalancerSku none: no load balancer VM, so LoadBalancer Services get no address here
+    (akshci-module.md §4.1: a custom load balancer, such as MetalLB, serves them); the sync
+    reports them and writes nothing, leaving their status to that load balancer."""
+    result = SyncResult(cluster)
+    result.notes.append(
+        f"cluster '{cluster}' has loadBalancerSku none: LoadBalancer Services get no address "
+        "from aksnet; configure a custom load balancer for them"
+    )
+    for service in services:
+        ports = tuple(p.port for p in service.ports)
+        dns = service.external_name if service.type == "ExternalName" else None
+        result.services.append(
+            ServiceOutcome(service.namespace, service.name, service.type, ports=ports, dns_name=dns)
+        )
     return result
 
 

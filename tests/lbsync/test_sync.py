@@ -9,6 +9,7 @@ import kubernetes
 from aksnet.loadbalancer.frontends import Backend, Frontend
 from aksnet.loadbalancer.services import EXHAUSTED, REFUSED, SHARING_ANNOTATION
 from aksnet.loadbalancer.sync import SyncResult, sync_load_balancer
+from aksnet.model.cluster import cluster_spec, load_balancer_setting
 from aksnet.state.store import Store
 from tests.k8sapi.fixtures import RunningApi
 from tests.lbsync.conftest import API_VIP
@@ -221,3 +222,21 @@ def test_a_service_that_stops_being_a_load_balancer_loses_its_vip(
 
 def test_kubernetes_client_version_is_the_one_reported() -> None:
     assert kubernetes.__version__.split(".")[0] == "37"
+
+
+def test_with_load_balancer_sku_none_services_get_no_address_and_nothing_is_written(
+    store: Store, running_api: RunningApi
+) -> None:
+    spec = cluster_spec(
+        name="c2", vnet="net1", load_balancer=load_balancer_setting(name="none", sku="none")
+    )
+    store.add_cluster(spec)
+    api = running_api
+    create(api, lb_service("web", 80))
+
+    result = sync_load_balancer(store, "c2", api.core.api_client)
+
+    assert result.frontends == () and not result.changed
+    assert "loadBalancerSku none" in result.notes[0]
+    assert ingress_of(api, "web") == []
+    assert service_vips(store) == {}

@@ -30,7 +30,8 @@ UNAUTHENTICATED_PATHS = frozenset({"/healthz", "/livez", "/readyz"})
 
 
 class ApiHandler(BaseHTTPRequestHandler):
-    """One connection's requests; the server provides `cluster` and `stopping`."""
+    """One connection's requests to the EMULATED API; the server provides `cluster` and
+    `stopping`."""
 
     protocol_version = "HTTP/1.1"
     server_version = "aksnet-lab-EMULATED-kube-apiserver"
@@ -95,7 +96,10 @@ class ApiHandler(BaseHTTPRequestHandler):
         elif name is None:
             raise ApiError(405, "MethodNotAllowed", f"{method} on a collection")
         elif method == "GET":
-            self._send(200, cluster.get(resource, namespace, name))  # .../status: the whole object
+            obj = cluster.get(resource, namespace, name)  # .../status too: the whole object
+            if "as=Table" in self.headers.get("Accept", ""):
+                obj = as_table(resource, [obj], int(obj["metadata"].get("resourceVersion", 0)))
+            self._send(200, obj)
         elif method == "DELETE":
             # The deleted object, as kube-apiserver answers for resources without finalizers.
             self._send(200, cluster.delete(resource, namespace, name))

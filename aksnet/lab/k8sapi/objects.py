@@ -32,7 +32,7 @@ def _empty() -> Document:
 
 
 class ObjectStore:
-    """All objects of one emulated cluster, keyed by kind and "namespace/name"."""
+    """All objects of one EMULATED cluster, keyed by kind and "namespace/name"."""
 
     def __init__(self, path: Path | None = None) -> None:
         self._path = path

@@ -30,7 +30,7 @@ ADMIN_GROUP = "system:masters"
 
 @dataclass(frozen=True)
 class CertPair:
-    """A PEM certificate and its PEM private key (never shown in repr)."""
+    """A PEM certificate and its PEM private key (never shown in repr) of the EMULATED PKI."""
 
     cert_pem: bytes
     key_pem: bytes = field(repr=False)

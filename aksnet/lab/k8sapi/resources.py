@@ -35,7 +35,7 @@ Obj = dict[str, Any]
 
 
 class ApiError(Exception):
-    """A request the API refuses: HTTP code, Kubernetes reason and message."""
+    """A request the EMULATED API refuses: HTTP code, Kubernetes reason and message."""
 
     def __init__(self, code: int, reason: str, message: str) -> None:
         super().__init__(message)

@@ -24,6 +24,8 @@ API_PORT = 6443
 
 
 class _TlsServer(ThreadingHTTPServer):
+    """The EMULATED API's listening socket: TLS, one thread per connection."""
+
     daemon_threads = True
     allow_reuse_address = True
 
@@ -40,7 +42,8 @@ class _TlsServer(ThreadingHTTPServer):
 
 
 class ApiServer:
-    """Serves `cluster` on (address, port) until stop(); port 0 picks a free port."""
+    """The EMULATED API server: serves `cluster` on (address, port) until stop(); port 0
+    picks a free port."""
 
     def __init__(
         self,

@@ -3,7 +3,10 @@ network namespaces running a real sshd.
 
 What is real: HTTP(S), WS-Management, WinRS and PSRP (pypsrp and pywinrm talk to the lab
 unchanged), TLS with a generated CA, the Linux bridge and namespaces, OpenSSH. What is emulated:
-Hyper-V, failover clustering, Windows and HNS (behind the real cmdlet contracts and error texts).
+Hyper-V, failover clustering, Windows and HNS (behind the real cmdlet contracts and error texts),
+the node images (stand-in files whose marker says which OS boots: aksnet.lab.images), Windows
+VMs (an emulated Windows node behind WinRM HTTPS in the VM's namespace: aksnet.lab.winvms),
+DHCP (EMULATED DHCP: aksnet.lab.linux.dhcp) and Kubernetes (aksnet.lab.k8sregistry).
 Every object the emulation returns carries ``Lab = True``; the banner says the same.
 """
 
@@ -24,6 +27,7 @@ from aksnet.infra.seediso import read_seed_iso
 from aksnet.lab import images
 from aksnet.lab.hyperv import FailoverCluster, HyperVHost, HyperVMachine, VMEvent, WindowsNode
 from aksnet.lab.linux import k8sstub
+from aksnet.lab.linux.dhcp import EmulatedDhcp
 from aksnet.lab.linux.network import LabNetwork
 from aksnet.lab.linux.node import LinuxVmRuntime, LinuxVmSpec
 from aksnet.lab.winvms import WindowsVmRuntime
@@ -80,6 +84,7 @@ class Lab:
         self.network = LabNetwork(self.lab_dir, prefix, slots=slots)
         self.runtime: LinuxVmRuntime | None = None
         self.windows_vms: WindowsVmRuntime | None = None
+        self.dhcp: EmulatedDhcp | None = None
         self.hosts: dict[str, HyperVHost] = {}
         self.servers: dict[str, WSManServer] = {}
         self.windows_nodes: dict[str, WindowsNode] = {}
@@ -95,7 +100,8 @@ class Lab:
         )
         try:
             self.network.up()
-            self.runtime = LinuxVmRuntime(self.lab_dir, self.network)
+            self.dhcp = EmulatedDhcp(self.lab_dir, self.network.subnet, self.network.gateway)
+            self.runtime = LinuxVmRuntime(self.lab_dir, self.network, self.dhcp)
             self.windows_vms = WindowsVmRuntime(self.lab_dir, self.runtime.networks)
             cluster = FailoverCluster("hcicluster") if self.spec.failover_cluster else None
             for index in range(1, self.spec.hosts + 1):
@@ -234,6 +240,8 @@ class Lab:
             "bridge": self.network.bridge if state == "running" else None,
             "subnet": str(self.network.subnet) if state == "running" else None,
             "gateway": str(self.network.gateway) if state == "running" else None,
+            "dhcp_range": self.dhcp.range_text if self.dhcp and state == "running" else None,
+            "dhcp": self.dhcp.status() if self.dhcp and state == "running" else None,
             "hosts": self.endpoints(),
             "linux_nodes": self.runtime.running() if self.runtime else [],
             "windows_nodes": sorted(self.windows_nodes),

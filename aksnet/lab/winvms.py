@@ -83,7 +83,7 @@ class WindowsVmRuntime:
                 return self._running[event.name].address
             self.problems.pop(event.name, None)
             try:
-                seed, mac, address = _read_boot_inputs(event, seed_iso)
+                seed, mac, address = self._read_boot_inputs(event, seed_iso)
             except (AksNetError, ValueError) as problem:
                 self.problems[event.name] = str(problem)
                 log.warning("aksnet lab: Windows VM %r boots into nothing: %s", event.name, problem)
@@ -97,6 +97,24 @@ class WindowsVmRuntime:
             self._running[event.name] = vm
             log.debug("lab: Windows VM %s listens at %s", event.name, vm.server.url)
             return vm.address
+
+    def _read_boot_inputs(
+        self, event: VMEvent, seed_iso: Path | None
+    ) -> tuple[winseed.WindowsSeed, str, cloudinit.NodeAddress]:
+        """The seed, the MAC (colon form) and the address; raises when a piece is missing."""
+        if not _NAME.match(event.name):
+            raise winseed.SeedIncomplete(
+                f"VM name {event.name!r}: the lab boots Windows VMs named with 1-40 of A-Z, a-z, "
+                "0-9 and '-'"
+            )
+        if seed_iso is None:
+            raise winseed.SeedIncomplete("no NoCloud seed ISO (volume cidata) in its DVD drives")
+        if not event.adapters:
+            raise winseed.SeedIncomplete("the VM has no network adapter")
+        seed = winseed.windows_seed(cloudinit.load_seed(seed_iso))
+        mac = _colon(event.adapters[0].mac_address)
+        address = self.networks.address_for(seed.network_config, mac, seed.hostname)
+        return seed, mac, address
 
     def _boot(
         self,
@@ -149,25 +167,6 @@ class WindowsVmRuntime:
             for name, problem in self.problems.items():
                 shown[name] = {"address": None, "url": None, "booted_into_nothing": problem}
             return shown
-
-
-def _read_boot_inputs(
-    event: VMEvent, seed_iso: Path | None
-) -> tuple[winseed.WindowsSeed, str, cloudinit.NodeAddress]:
-    """The seed, the MAC (colon form) and the address; raises when a piece is missing."""
-    if not _NAME.match(event.name):
-        raise winseed.SeedIncomplete(
-            f"VM name {event.name!r}: the lab boots Windows VMs named with 1-40 of A-Z, a-z, "
-            "0-9 and '-'"
-        )
-    if seed_iso is None:
-        raise winseed.SeedIncomplete("no NoCloud seed ISO (volume cidata) in its DVD drives")
-    if not event.adapters:
-        raise winseed.SeedIncomplete("the VM has no network adapter")
-    seed = winseed.windows_seed(cloudinit.load_seed(seed_iso))
-    mac = _colon(event.adapters[0].mac_address)
-    address = cloudinit.address_for(seed.network_config, mac)
-    return seed, mac, address
 
 
 def _install_files(node: WindowsNode, seed: winseed.WindowsSeed) -> TlsFiles:

@@ -39,8 +39,10 @@ def test_default_route_counts_as_gateway_and_yaml_text_is_parsed() -> None:
 
 
 def test_dhcp_version_1_and_unmatched_macs_are_refused_clearly() -> None:
-    with pytest.raises(InvalidInput, match=r"dhcp4.*not supported in the lab"):
+    with pytest.raises(InvalidInput, match=r"dhcp4.*needs the lab's DHCP"):
         address_for(_config(dhcp4=True), MAC)
+    with pytest.raises(InvalidInput, match=r"dhcp6.*not supported in the lab"):
+        address_for(_config(dhcp6=True), MAC)
     with pytest.raises(InvalidInput, match="version"):
         address_for({"version": 1, "config": []}, MAC)
     with pytest.raises(InvalidInput, match="matches MAC address 02:a5:00:00:00:02"):

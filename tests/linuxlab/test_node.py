@@ -11,7 +11,8 @@ import paramiko
 import pytest
 
 from aksnet.errors import InvalidInput
-from aksnet.lab.linux import LinuxVmSpec, state
+from aksnet.lab.linux import LinuxVmRuntime, LinuxVmSpec, state
+from aksnet.lab.linux.dhcp import EmulatedDhcp
 from aksnet.lab.linux.node import NodeStartFailed
 from tests.linuxlab.conftest import Lab, footprint, leftovers, new_keypair, run, ssh
 
@@ -87,9 +88,9 @@ def test_start_and_stop_are_idempotent_and_stop_leaves_nothing(lab: Lab) -> None
         assert run(client, "hostname") == (0, f"{vm.hostname}\n")
 
 
-def test_dhcp_is_refused_before_anything_is_created(lab: Lab) -> None:
+def test_dhcp_without_the_labs_dhcp_is_refused_before_anything_is_created(lab: Lab) -> None:
     vm = lab.vm(7, network_config={"version": 2, "ethernets": {"eth0": {"dhcp4": True}}})
-    with pytest.raises(InvalidInput, match="not supported in the lab"):
+    with pytest.raises(InvalidInput, match="needs the lab's DHCP"):
         lab.runtime.start(vm.spec)
     assert leftovers(lab.lab_dir, [f"akt{lab.network.slot}-vm7"]) == []
 
@@ -145,3 +146,25 @@ def test_bad_vm_fields_are_refused_naming_the_parameter(lab: Lab, field: str, va
         lab.runtime.start(spec)
     assert error.value.parameter == field
     assert repr(value) in str(error.value)
+
+
+def test_a_dhcp_node_gets_a_lease_of_the_labs_range_and_keeps_it_across_a_restart(
+    lab: Lab,
+) -> None:
+    dhcp = EmulatedDhcp(lab.lab_dir, lab.network.subnet, lab.network.gateway)
+    runtime = LinuxVmRuntime(lab.lab_dir, lab.network, dhcp)
+    try:
+        vm = lab.vm(9, network_config={"version": 2, "ethernets": {"eth0": {"dhcp4": True}}})
+        first = str(lab.network.subnet.network_address + 100)
+        vm = dataclasses.replace(vm, address=first)
+        runtime.start(vm.spec)
+        assert str(runtime.address_of("vm9")) == first
+        with ssh(vm) as client:
+            status, out = run(client, "ip -4 -o address show dev eth0")
+            assert status == 0 and f"inet {first}/24 " in out
+            assert f"default via {lab.network.gateway}" in run(client, "ip route")[1]
+        runtime.stop("vm9")
+        runtime.start(vm.spec)
+        assert str(runtime.address_of("vm9")) == first
+    finally:
+        runtime.stop_all()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,38 @@ def test_a_seed_without_the_key_boots_into_nothing_and_the_lab_says_why(
     assert winvm.KEY_PATH in status["booted_into_nothing"]
     host.invoke(Cmdlet.of("Stop-VM", Name=vm.name, Force=True))
     assert vm.name not in json.loads((lab.lab_dir / STATUS_FILE).read_text())["windows_vms"]
+
+
+def _served_certificate(address: str, trusted: Path) -> bytes:
+    """The certificate the listener presents, verified against the seeded one (by chain only:
+    a DHCP node's certificate has no IP SAN)."""
+    context = ssl.create_default_context(cafile=str(trusted))
+    context.check_hostname = False
+    with (
+        socket.create_connection((address, 5986), timeout=5) as raw,
+        context.wrap_socket(raw) as tls,
+    ):
+        served = tls.getpeercert(binary_form=True)
+    assert served is not None
+    return served
+
+
+def test_a_dhcp_windows_vm_gets_a_lease_reported_by_the_host_and_keeps_it(
+    lab: Lab, host: PSRPSession, tmp_path: Path
+) -> None:
+    vm = winvm.new_vm("c1dhcp", 5, None, tmp_path)
+    winvm.create_on_host(host, vm, winvm.build_seed(tmp_path, vm, _net(lab, vm)))
+    first = str(lab.network.subnet.network_address + 100)
+    (adapter,) = host.invoke(Cmdlet.of("Get-VMNetworkAdapter", VMName=vm.name))
+    assert adapter["IPAddresses"] == [first]
+    pem = vm.cert_path.read_text()
+    assert _served_certificate(first, vm.cert_path) == ssl.PEM_cert_to_DER_cert(pem)
+    status = json.loads((lab.lab_dir / STATUS_FILE).read_text())
+    assert status["dhcp_range"].startswith(first + "-")
+    assert status["dhcp"]["label"] == "EMULATED DHCP"
+    assert status["dhcp"]["leases"][vm.mac]["address"] == first
+
+    host.invoke(Cmdlet.of("Stop-VM", Name=vm.name, Force=True))
+    host.invoke(Cmdlet.of("Start-VM", Name=vm.name))
+    (adapter,) = host.invoke(Cmdlet.of("Get-VMNetworkAdapter", VMName=vm.name))
+    assert adapter["IPAddresses"] == [first]

@@ -17,6 +17,7 @@ import os
 import pwd
 import re
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,19 +115,28 @@ class NodeAddress:
     nameservers: tuple[str, ...] = ()
 
 
-def address_for(network_config: dict[str, Any], mac: str) -> NodeAddress:
-    """The static IPv4 settings of the ethernet that matches mac (network-config v2)."""
+def address_for(
+    network_config: dict[str, Any],
+    mac: str,
+    dhcp: Callable[[str], NodeAddress] | None = None,
+) -> NodeAddress:
+    """The IPv4 settings of the ethernet that matches mac (network-config v2): its static
+    address, or with dhcp4 the lease dhcp(mac) gives (the lab's EMULATED DHCP)."""
     if not network_config:
-        raise InvalidInput("network-config", None, "is missing: the lab needs a static address")
+        raise InvalidInput("network-config", None, "is missing: the lab needs an address")
     config = network_config.get("network", network_config)
     if config.get("version") != 2:
         raise InvalidInput("network-config version", config.get("version"), "must be 2")
     ethernets = config.get("ethernets") or {}
     entry = _match_ethernet(ethernets, mac)
-    if entry.get("dhcp4") or entry.get("dhcp6"):
-        raise InvalidInput(
-            "network-config dhcp4", True, "is not supported in the lab yet: give a static address"
-        )
+    if entry.get("dhcp6"):
+        raise InvalidInput("network-config dhcp6", True, "is not supported in the lab (IPv4 only)")
+    if entry.get("dhcp4"):
+        if dhcp is None:
+            raise InvalidInput(
+                "network-config dhcp4", True, "needs the lab's DHCP, which this runtime lacks"
+            )
+        return dhcp(mac)
     addresses = [a for a in entry.get("addresses") or [] if ":" not in str(a)]
     if len(addresses) != 1:
         raise InvalidInput("network-config addresses", addresses, "must hold one IPv4 address")

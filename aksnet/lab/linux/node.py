@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import aksnet
 from aksnet.errors import AksNetError, InvalidInput, OperationTimedOut, StateConflict
 from aksnet.lab.linux import cloudinit, state
+from aksnet.lab.linux.dhcp import EmulatedDhcp
 from aksnet.lab.linux.launch import SPEC_FILE
 from aksnet.lab.linux.network import LabNetwork
 from aksnet.lab.linux.vmnet import VmNetworks
@@ -66,11 +67,14 @@ class LinuxVmSpec:
 class LinuxVmRuntime:
     """The Linux nodes of one lab, on one LabNetwork."""
 
-    def __init__(self, lab_dir: Path | str, network: LabNetwork) -> None:
+    def __init__(
+        self, lab_dir: Path | str, network: LabNetwork, dhcp: EmulatedDhcp | None = None
+    ) -> None:
+        """dhcp: the lab's EMULATED DHCP for seeds whose network-config says dhcp4."""
         self.lab_dir = Path(lab_dir).resolve()
         _check_lab_dir(self.lab_dir)
         self.network = network
-        self.networks = VmNetworks(self.lab_dir, network)
+        self.networks = VmNetworks(self.lab_dir, network, dhcp)
         self._launchers: dict[str, subprocess.Popen[bytes]] = {}
 
     def __repr__(self) -> str:
@@ -97,7 +101,7 @@ class LinuxVmRuntime:
         seed = cloudinit.load_seed(Path(vm.seed_iso))
         hostname = cloudinit.hostname_of(seed.meta_data, seed.user_data)
         cloudinit.check_user_data(seed.user_data)
-        address = cloudinit.address_for(seed.network_config, mac)
+        address = self.networks.address_for(seed.network_config, mac, hostname)
         record = self.networks.attach(vm.name, mac, address)
         try:
             self._launch(vm, record, hostname)

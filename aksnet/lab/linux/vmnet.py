@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from aksnet.errors import InvalidInput
-from aksnet.lab.linux import netns, state
+from aksnet.lab.linux import cloudinit, netns, state
 from aksnet.lab.linux.cloudinit import NodeAddress
+from aksnet.lab.linux.dhcp import EmulatedDhcp
 from aksnet.lab.linux.network import LabNetwork
 from aksnet.lab.linux.sweep import destroy_node
 
@@ -24,9 +25,16 @@ log = logging.getLogger(__name__)
 class VmNetworks:
     """The VM namespaces of one lab on its LabNetwork."""
 
-    def __init__(self, lab_dir: Path, network: LabNetwork) -> None:
+    def __init__(self, lab_dir: Path, network: LabNetwork, dhcp: EmulatedDhcp | None) -> None:
         self.lab_dir = lab_dir
         self.network = network
+        self.dhcp = dhcp
+
+    def address_for(self, network_config: dict[str, Any], mac: str, hostname: str) -> NodeAddress:
+        """The VM's address from its network-config: static, or a lease of the lab's DHCP."""
+        dhcp = self.dhcp
+        lease = (lambda m: dhcp.lease(m, hostname)) if dhcp is not None else None
+        return cloudinit.address_for(network_config, mac, lease)
 
     def __repr__(self) -> str:
         return f"VmNetworks(lab_dir={str(self.lab_dir)!r}, network={self.network!r})"

@@ -9,6 +9,7 @@ test fails.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import socket
@@ -17,6 +18,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -67,12 +69,20 @@ class Worker:
 @dataclass
 class LbLab:
     lab: Lab
-    lb_vm: Vm
-    lb: LoadBalancerVm
+    lb_vms: list[Vm]
+    lbs: list[LoadBalancerVm]
     workers: list[Worker]
     api_vip: str
     service_vip: str
     sessions: list[SSHSession] = field(default_factory=list)
+
+    @property
+    def lb_vm(self) -> Vm:
+        return self.lb_vms[0]
+
+    @property
+    def lb(self) -> LoadBalancerVm:
+        return self.lbs[0]
 
     def frontends(self, extra_ports: tuple[int, ...] = ()) -> list[Frontend]:
         nodes = tuple(Backend(w.name, w.vm.address, NODE_PORT) for w in self.workers)
@@ -84,7 +94,7 @@ class LbLab:
 
     def setup(self, extra_ports: tuple[int, ...] = ()) -> LoadBalancerSetup:
         return LoadBalancerSetup(
-            [self.lb], self.frontends(extra_ports), cluster="c1", api_vip=self.api_vip
+            self.lbs, self.frontends(extra_ports), cluster="c1", api_vip=self.api_vip
         )
 
     def node_pid(self, vm: Vm) -> int:
@@ -105,9 +115,10 @@ class LbLab:
             if r.get("# pxname") == "svc-default-web-80" and r["svname"] not in ("BACKEND",)
         }
 
-    def run_on_lb(self, *argv: str) -> str:
-        """Run argv as root inside the load-balancer node; its output."""
-        enter = ["nsenter", "--target", str(self.node_pid(self.lb_vm)), "--mount", "--net", "--"]
+    def run_on_lb(self, *argv: str, index: int = 0) -> str:
+        """Run argv as root inside load-balancer node `index`; its output."""
+        pid = self.node_pid(self.lb_vms[index])
+        enter = ["nsenter", "--target", str(pid), "--mount", "--net", "--"]
         return subprocess.run([*enter, *argv], capture_output=True, text=True, check=True).stdout
 
 
@@ -160,38 +171,37 @@ def _session(vm: Vm, known: KnownHosts) -> SSHSession:
     )
 
 
-@pytest.fixture(scope="module")
-def lb_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LbLab]:
+@contextlib.contextmanager
+def started_lab(base: Path, prefix: str, lb_count: int, worker_count: int) -> Iterator[LbLab]:
+    """lb_count load-balancer nodes (emulated systemctl) and worker_count workers serving
+    NODE_PORT, in a test slot; all torn down on exit."""
     _needs_root()
-    base = tmp_path_factory.mktemp("lblab")
     lab_dir, seeds = base / "lab", base / "seeds"
     lab_dir.mkdir()
     seeds.mkdir()
-    network = LabNetwork(lab_dir, "akl", slots=TEST_SLOTS).up()
+    network = LabNetwork(lab_dir, prefix, slots=TEST_SLOTS).up()
     runtime = LinuxVmRuntime(lab_dir, network)
     lab = Lab(lab_dir, seeds, network, runtime)
     workers: list[Worker] = []
     sessions: list[SSHSession] = []
     try:
         known = KnownHosts(base / "known_hosts")
-        lb_vm = lab.vm(1)
-        runtime.start(lb_vm.spec)
-        svcstub.install(lab_dir, lb_vm.spec.name)
-        sessions.append(_session(lb_vm, known))
-        for number in (2, 3, 4):
-            worker = Worker(lab.vm(number), f"c1-worker-{number - 1}")
+        lb_vms, lbs = [], []
+        for index in range(lb_count):
+            vm = lab.vm(1 + index)
+            runtime.start(vm.spec)
+            svcstub.install(lab_dir, vm.spec.name)
+            sessions.append(_session(vm, known))
+            lb_vms.append(vm)
+            lbs.append(LoadBalancerVm(f"c1-lb-{index}", vm.address, sessions[-1]))
+        for index in range(worker_count):
+            worker = Worker(lab.vm(1 + lb_count + index), f"c1-worker-{index + 1}")
             runtime.start(worker.vm.spec)
             workers.append(worker)
             start_server(lab, worker)
-        subnet = network.subnet.network_address
+        subnet = ipaddress.IPv4Address(network.subnet.network_address)
         yield LbLab(
-            lab,
-            lb_vm,
-            LoadBalancerVm("c1-lb-0", lb_vm.address, sessions[0]),
-            workers,
-            api_vip=str(ipaddress.IPv4Address(subnet) + 200),
-            service_vip=str(ipaddress.IPv4Address(subnet) + 201),
-            sessions=sessions,
+            lab, lb_vms, lbs, workers, str(subnet + 200), str(subnet + 201), sessions=sessions
         )
     finally:
         for worker in workers:
@@ -201,3 +211,17 @@ def lb_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LbLab]:
         runtime.stop_all()
         network.down()
         sweep(lab_dir)
+
+
+@pytest.fixture(scope="module")
+def lb_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LbLab]:
+    """One load-balancer node and three workers."""
+    with started_lab(tmp_path_factory.mktemp("lblab"), "akl", 1, 3) as lab:
+        yield lab
+
+
+@pytest.fixture(scope="module")
+def pair_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LbLab]:
+    """Two load-balancer nodes (keepalived moves the VIPs between them) and two workers."""
+    with started_lab(tmp_path_factory.mktemp("lbpair"), "akp", 2, 2) as lab:
+        yield lab

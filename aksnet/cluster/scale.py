@@ -18,9 +18,10 @@ changes), then the cluster is converged to the recorded spec:
 What-if runs the same code against a scratch copy of the store and of the cluster's key folder,
 under the runner's dry run: it lists every action and changes nothing anywhere.
 
-Not done here: etcd membership. A real control plane leaving a 3- or 5-member etcd should leave it
-(`kubeadm reset` on the node, or `etcdctl member remove`) before its VM goes; the lab's emulated
-kubeadm offers neither, so aksnet does not do it yet (see aksnet/cluster/README.md).
+Not done yet: etcd membership. A real control plane leaving a 3- or 5-member etcd should leave it
+(`kubeadm reset` on the node, or `etcdctl member remove`) before its VM goes, or the remaining
+members count it toward their quorum; the lab's emulated kubeadm offers neither, so aksnet does
+not do it yet.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from aksnet import api
+from aksnet.cli import main
 from aksnet.cluster.create import CreateOptions
 from aksnet.cluster.keys import ClusterKeys
 from aksnet.cluster.scale import ScaleResult
@@ -48,7 +49,9 @@ def node_addresses(fabric: Fabric, cluster: str) -> dict[str, str]:
 def registered(fabric: Fabric, cluster: str) -> list[str]:
     vip = api.get_cluster(fabric.store, cluster).to_dict()["ApiServerVip"]
     document = k8sregistry.read_cluster(fabric.lab.lab_dir, f"{vip}:6443") or {}
-    return sorted(document.get("nodes", {}))
+    # The lab keeps a registry per API endpoint for its life, and each test's fresh store hands
+    # out the same VIP: nodes of an earlier test's cluster may still be listed there.
+    return sorted(n for n in document.get("nodes", {}) if n.startswith(f"{cluster}-"))
 
 
 def titles(result: ScaleResult) -> list[str]:
@@ -75,7 +78,7 @@ def kubectl_calls(fabric: Fabric, cluster: str) -> list[list[str]]:
 
 
 def test_a_linux_pool_scales_up_and_down_and_a_pool_comes_and_goes(
-    fabric: Fabric, caplog: pytest.LogCaptureFixture
+    fabric: Fabric, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
     caplog.set_level(logging.DEBUG)
     create(fabric, "cs")
@@ -88,6 +91,13 @@ def test_a_linux_pool_scales_up_and_down_and_a_pool_comes_and_goes(
         "cs-linux-1",
         "cs-linux-2",
     ]
+    assert snapshot(fabric) == before
+    argv = ["nodepool", "set", "--json", "--what-if", "--store", str(store.path)]
+    argv += ["--lab-dir", str(fabric.lab.lab_dir), "--cluster-name", "cs", "--name", "linux"]
+    assert main([*argv, "--count", "3"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["WhatIf"] is True and {a["Outcome"] for a in shown["Actions"]} == {"planned"}
+    assert sum(a["Title"].startswith("New-VM") for a in shown["Actions"]) == 2
     assert snapshot(fabric) == before
 
     # 1 -> 3: addresses allocated, VMs created and joined; a second run does nothing.
@@ -144,7 +154,7 @@ def test_a_linux_pool_scales_up_and_down_and_a_pool_comes_and_goes(
 
 
 def test_the_control_plane_scales_to_three_and_the_credential_is_written_owner_only(
-    fabric: Fabric, caplog: pytest.LogCaptureFixture
+    fabric: Fabric, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
     caplog.set_level(logging.DEBUG)
     create(fabric, "cc")
@@ -184,6 +194,14 @@ def test_the_control_plane_scales_to_three_and_the_credential_is_written_owner_o
         api.get_credential(store, "cc", config_path=config_dir)
     assert api.get_credential(store, "cc", config_path=config_dir, overwrite=True).changed
     assert path.read_text() == content
+    argv = ["cluster", "credential", "--json", "--store", str(store.path), "--name", "cc"]
+    argv += ["--config-path", str(config_dir)]
+    path.write_text("apiVersion: v1\nkind: Config\n")
+    assert main(argv) == 4  # another kubeconfig: not replaced without --force
+    assert main([*argv, "--force"]) == 0
+    output = capsys.readouterr()
+    assert json.loads(output.out)["Server"] == f"https://{vip}:6443"
+    assert path.read_text() == content and content not in output.out + output.err
 
     # 3 -> 1: the highest control planes leave, drained and deleted through cc-cp-0.
     down = api.set_cluster(store, "cc", hosts, control_plane_node_count=1, options=OPTIONS)

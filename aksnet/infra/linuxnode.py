@@ -399,8 +399,17 @@ class LinuxNodeSetup:
         ctx.each_host([HostWork(n.name, self._preparer(ctx, n)) for n in self.nodes])
         first = next(n for n in self.nodes if n.role == "init")
         init = NodeSetup(ctx, first)
+        initialised = ctx.fact(first.name, Exists(first.shell, KUBELET_KUBECONFIG)) is not None
         init.kubeadm(lambda: self.configs(first, ()), self._secrets)
+        if ctx.dry_run and not initialised and self._token is not None:
+            # The planned init creates the token of its configuration; nothing to list yet.
+            fresh = (TokenInfo(self._token.token_id, _now() + INIT_TOKEN_LIFETIME),)
+            ctx.forecast.set(first.name, BootstrapTokens(first.shell), fresh)
         others = [n for n in self.nodes if n is not first]
+        pending = [n for n in others if not _joined(ctx, n)]
+        if pending and self._token is not None:
+            secrets = JoinSecrets(ctx, first, self._token, self._certificate_key, self._secrets)
+            secrets.ensure(control_plane_join=any(n.role == "control-plane" for n in pending))
         if others:
             # Joins pin the CA that init created (kubeadm's caCertHashes).
             hashes = init.ca_cert_hashes()
@@ -416,6 +425,10 @@ class LinuxNodeSetup:
             NodeSetup(ctx, node).kubeadm(lambda: self.configs(node, hashes), self._secrets)
 
         return join
+
+
+def _joined(ctx: RunContext, node: LinuxNode) -> bool:
+    return ctx.fact(node.name, Exists(node.shell, KUBELET_KUBECONFIG)) is not None
 
 
 def _check_nodes(nodes: Sequence[LinuxNode]) -> None:

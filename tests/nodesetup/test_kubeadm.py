@@ -24,6 +24,11 @@ def calls_on(node: Node) -> list[dict[str, Any]]:
     return [json.loads(line) for line in node.sh(f"sudo -n cat {CALLS}").splitlines()]
 
 
+def runs_of(node: Node, verb: str) -> list[dict[str, Any]]:
+    """The node's kubeadm init or join calls (the join-secret checks are recorded too)."""
+    return [c for c in calls_on(node) if c["tool"] == "kubeadm" and c["args"][:1] == [verb]]
+
+
 def documents(call: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {d["kind"]: d for d in call["config"]}
 
@@ -32,7 +37,7 @@ def test_init_gets_the_cluster_networking_and_join_pins_the_ca(cluster_of: Any) 
     cluster: Cluster = cluster_of("flannel", ("init", "control-plane", "worker"))
     apply([cluster.phase()])
     init, *joiners = cluster.nodes
-    [call] = calls_on(init)
+    [call] = runs_of(init, "init")
     assert (call["tool"], call["outcome"], call["args"]) == (
         "kubeadm",
         "accepted",
@@ -45,13 +50,13 @@ def test_init_gets_the_cluster_networking_and_join_pins_the_ca(cluster_of: Any) 
     assert cluster.api_vip in config["apiServer"]["certSANs"]
     ca_hash = ca_cert_hash(init.sh(f"cat {CA_CERT}").encode())
     for node in joiners:
-        [join] = calls_on(node)
+        [join] = runs_of(node, "join")
         assert join["args"] == ["join", "--config", KUBEADM_FILE]
         discovery = documents(join)["JoinConfiguration"]["discovery"]["bootstrapToken"]
         assert discovery["caCertHashes"] == [ca_hash]
         assert discovery["apiServerEndpoint"] == f"{cluster.api_vip}:6443"
         assert "EMULATED" in node.sh(f"sudo -n kubeadm join --config {KUBEADM_FILE}")
-    joining_control_plane = documents(calls_on(joiners[0])[0])["JoinConfiguration"]
+    joining_control_plane = documents(runs_of(joiners[0], "join")[0])["JoinConfiguration"]
     assert joining_control_plane["controlPlane"]["certificateKey"] == "<64 characters>"
 
 

@@ -22,12 +22,14 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from typing import Any
 
+import yaml
 from kubernetes import client as k8s
+from kubernetes import config as k8s_config
 from kubernetes import watch as k8s_watch
 from kubernetes.client.exceptions import ApiException
 
 from aksnet.cluster.records import API_VIP_OWNER_KIND
-from aksnet.errors import StateConflict
+from aksnet.errors import InvalidInput, StateConflict
 from aksnet.loadbalancer.frontends import API_SERVER_PORT, Backend, Frontend
 from aksnet.loadbalancer.services import (
     OWNER_KIND,
@@ -106,6 +108,23 @@ class SyncResult:
             "Problems": [s.to_dict() for s in self.problems],
             "Notes": self.notes,
         }
+
+
+def api_client_for(kubeconfig: str) -> k8s.ApiClient:
+    """A client of the cluster whose kubeconfig (YAML text, e.g. Get-AksHciCredential's) is
+    given; the caller closes it. The text holds a private key: it is never logged."""
+    try:
+        document = yaml.safe_load(kubeconfig)
+    except yaml.YAMLError:
+        document = None  # the parser's message quotes the text: not repeated here
+    if not isinstance(document, dict) or "clusters" not in document:
+        allowed = "it must be a kubeconfig document."
+        raise InvalidInput("kubeconfig", kubeconfig, allowed, secret=True)
+    made = k8s_config.new_client_from_config_dict(  # type: ignore[no-untyped-call]
+        document, persist_config=False
+    )
+    assert isinstance(made, k8s.ApiClient)
+    return made
 
 
 def sync_load_balancer(store: Store, cluster: str, api_client: k8s.ApiClient) -> SyncResult:

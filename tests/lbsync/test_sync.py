@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import kubernetes
+import pytest
 
+from aksnet.errors import InvalidInput
 from aksnet.loadbalancer.frontends import Backend, Frontend
 from aksnet.loadbalancer.services import EXHAUSTED, REFUSED, SHARING_ANNOTATION
-from aksnet.loadbalancer.sync import SyncResult, sync_load_balancer
+from aksnet.loadbalancer.sync import SyncResult, api_client_for, sync_load_balancer
 from aksnet.model.cluster import cluster_spec, load_balancer_setting
 from aksnet.state.store import Store
 from tests.k8sapi.fixtures import RunningApi
@@ -240,3 +242,15 @@ def test_with_load_balancer_sku_none_services_get_no_address_and_nothing_is_writ
     assert "loadBalancerSku none" in result.notes[0]
     assert ingress_of(api, "web") == []
     assert service_vips(store) == {}
+
+
+def test_a_client_from_kubeconfig_text_reaches_the_cluster(
+    store: Store, running_api: RunningApi
+) -> None:
+    client = api_client_for(running_api.kubeconfig.read_text())
+    try:
+        assert [f.name for f in sync_load_balancer(store, "c1", client).frontends] == ["api-server"]
+    finally:
+        client.close()  # type: ignore[no-untyped-call]
+    with pytest.raises(InvalidInput, match="kubeconfig"):
+        api_client_for("just: text")

@@ -34,6 +34,7 @@ class ApiHandler(BaseHTTPRequestHandler):
     `stopping`."""
 
     protocol_version = "HTTP/1.1"
+    timeout = 120  # seconds a connection may sit idle (or stall its TLS handshake)
     server_version = "aksnet-lab-EMULATED-kube-apiserver"
     cluster: EmulatedCluster
     stopping: threading.Event

@@ -58,11 +58,15 @@ class ObjectStore:
         with self.transaction() as document:
             return copy.deepcopy(document)
 
+    def current_version(self) -> int:
+        with self.transaction() as document:
+            return int(document["resourceVersion"])
+
     def wait_for_change(self, after: int, timeout: float) -> int:
         """Wait until the resourceVersion is past `after` or timeout passes; the current one."""
         deadline = time.monotonic() + timeout
         while True:
-            current = int(self.snapshot()["resourceVersion"])
+            current = self.current_version()
             remaining = deadline - time.monotonic()
             if current > after or remaining <= 0:
                 return current

@@ -41,9 +41,11 @@ APPLIED_DIR = "/run/aksnet-lb"
 # it there, then rename it over final (atomic within one directory); the temporary file never
 # outlives a failure.
 _INSTALL_CHECKED = (
-    'mode=$1 staged=$2 final=$3; shift 3; new="${final%/*}/.${final##*/}.aksnet-new"; '
-    'install -D -m "$mode" -o root -g root -T "$staged" "$new"; status=$?; rm -f -- "$staged"; '
-    '[ "$status" -eq 0 ] || exit "$status"; '
+    'mode=$1 staged=$2 final=$3; shift 3; dir="${final%/*}"; '
+    'mkdir -p -- "$dir" && new="$(mktemp "$dir/.${final##*/}.XXXXXX")" '
+    '|| { rm -f -- "$staged"; exit 1; }; '
+    'install -m "$mode" -o root -g root -T "$staged" "$new"; status=$?; rm -f -- "$staged"; '
+    '[ "$status" -eq 0 ] || { rm -f -- "$new"; exit "$status"; }; '
     '"$@" "$new" || { status=$?; rm -f -- "$new"; exit "$status"; }; '
     'mv -f -- "$new" "$final"'
 )

@@ -114,7 +114,7 @@ def test_a_file_that_haproxy_refuses_on_the_vm_is_not_installed(lb_lab: LbLab) -
         VmSetup(ctx, lb_lab.lb)._install_checked(HAPROXY, b"frontend broken\n    bind :x\n")
     assert "haproxy" in raised.value.stderr.lower() or "alert" in raised.value.stderr.lower()
     assert lb_lab.run_on_lb("sha256sum", HAPROXY.path) == before
-    assert ".aksnet-new" not in lb_lab.run_on_lb("ls", "-a", "/etc/haproxy")
+    assert ".haproxy.cfg." not in lb_lab.run_on_lb("ls", "-a", "/etc/haproxy")  # no temp file
 
 
 def test_a_dead_worker_is_taken_out_and_requests_keep_being_answered(lb_lab: LbLab) -> None:

@@ -38,8 +38,9 @@ HAPROXY = "haproxy"
 CHECK_TIMEOUT = 60.0
 
 # HAProxy's proxy and server names: letters, digits, '-', '_', '.', ':' (configuration.txt
-# §4); aksnet leaves ':' out and wants a letter or digit first.
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")
+# §4); aksnet leaves ':' out and wants a letter or digit first. 253: a Kubernetes node name
+# (a DNS subdomain) names a server.
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$")
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ def _check_name(parameter: str, value: object) -> None:
             parameter,
             value,
             "a name of letters, digits, '-', '_' and '.', starting with a letter or digit, "
-            "at most 200 characters.",
+            "at most 253 characters.",
         )
 
 

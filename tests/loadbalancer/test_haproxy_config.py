@@ -95,7 +95,7 @@ def test_same_input_in_any_order_renders_byte_identical_output() -> None:
     assert render_haproxy_config(shuffled) == render_haproxy_config(frontends)
 
 
-BAD_NAMES = ["", "web 80", "web\n    bind :1", "web#1", '"web"', "web{x}", "-web", "wéb", "a" * 201]
+BAD_NAMES = ["", "web 80", "web\n    bind :1", "web#1", '"web"', "web{x}", "-web", "wéb", "a" * 254]
 
 
 @pytest.mark.parametrize("name", BAD_NAMES)
@@ -147,6 +147,12 @@ def test_duplicates_are_refused() -> None:
 @needs_haproxy
 def test_haproxy_accepts_a_small_configuration() -> None:
     check_config(render_haproxy_config(service_frontends(3, 3)))
+
+
+@needs_haproxy
+def test_haproxy_accepts_the_longest_names() -> None:
+    node = Backend("n" * 253, "198.18.0.2", 30080)
+    check_config(render_haproxy_config([Frontend("f" * 253, "198.18.0.1", 80, (node,))]))
 
 
 @needs_haproxy

@@ -197,3 +197,17 @@ def test_kubectl_gets_nodes_and_services(running_api: RunningApi) -> None:
     lines = done.stdout.splitlines()
     assert any(line.split()[:3] == ["node/c1-w-1", "Ready", "<none>"] for line in lines if line)
     assert any("service/web" in line and "<pending>" in line for line in lines)
+
+
+def test_a_namespace_is_created_and_deleted_with_its_services(running_api: RunningApi) -> None:
+    core = running_api.core
+    namespace = kubernetes.client.V1Namespace.from_dict(
+        {"metadata": {"name": "shop", "labels": {"team": "a"}}}
+    )
+    assert namespace is not None
+    created: Any = core.create_namespace(namespace)
+    assert created.metadata.labels == {"team": "a", "kubernetes.io/metadata.name": "shop"}
+    create_service(core, "shop", {"metadata": {"name": "web"}, "spec": {"ports": [{"port": 80}]}})
+    core.delete_namespace("shop")
+    services: Any = core.list_service_for_all_namespaces()
+    assert [s.metadata.name for s in services.items] == ["kubernetes"]

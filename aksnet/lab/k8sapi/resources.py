@@ -144,7 +144,8 @@ class EmulatedCluster:
             if resource == "services":
                 body = self._service_defaults(document, body)
             elif resource == "namespaces":
-                body = _namespace(name) | {"metadata": {**metadata, **_namespace(name)["metadata"]}}
+                labels = {**metadata.get("labels", {}), "kubernetes.io/metadata.name": name}
+                body = _namespace(name) | {"metadata": {**metadata, "labels": labels}}
             return self._insert(document, resource, namespace, body)
 
     def delete(self, resource: str, namespace: str | None, name: str) -> Obj:
@@ -154,6 +155,11 @@ class EmulatedCluster:
             if obj is None:
                 raise not_found(resource, name)
             record_change(document, resource, "DELETED", obj)
+            if resource == "namespaces":  # its objects go with it (at once, not gracefully)
+                for kind in NAMESPACED:
+                    objects = objects_of(document, kind)
+                    for inner in [k for k in objects if k.startswith(f"{name}/")]:
+                        record_change(document, kind, "DELETED", objects.pop(inner))
             return copy.deepcopy(obj)
 
     def update(

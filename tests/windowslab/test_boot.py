@@ -13,6 +13,7 @@ import pytest
 from aksnet.errors import AksNetError, AuthenticationFailed
 from aksnet.lab.fabric import STATUS_FILE, Lab
 from aksnet.lab.linux import netns
+from aksnet.model.network import NetworkSetting
 from aksnet.remote.base import Cmdlet
 from aksnet.remote.psrp import PSRPSession
 from tests.windowslab import winvm
@@ -23,9 +24,9 @@ def _static_vm(lab: Lab, tmp_path: Path, number: int) -> winvm.WindowsVm:
     return winvm.new_vm(f"c1win{number}", number, address, tmp_path)
 
 
-def _net(lab: Lab, vm: winvm.WindowsVm) -> dict[str, object]:
-    gateway, prefix = str(lab.network.gateway), lab.network.subnet.prefixlen
-    return winvm.network_config(vm.mac, vm.address, gateway, prefix)
+def _net(lab: Lab, vm: winvm.WindowsVm) -> NetworkSetting:
+    """The lab's static network setting, or its DHCP model when the VM has no address."""
+    return winvm.network(lab.network.subnet, str(lab.network.gateway), dhcp=vm.address is None)
 
 
 def _refused(address: str, port: int) -> bool:

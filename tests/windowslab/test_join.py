@@ -23,8 +23,7 @@ def test_kubeadm_exe_join_over_psrp_registers_the_node(
     k8sregistry.init_cluster(lab.lab_dir, endpoint, "10.244.0.0/16", "10.96.0.0/12")
     address = str(lab.network.subnet.network_address + 51)
     vm = winvm.new_vm("c1win1", 1, address, tmp_path)
-    gateway, prefix = str(lab.network.gateway), lab.network.subnet.prefixlen
-    net = winvm.network_config(vm.mac, address, gateway, prefix)
+    net = winvm.network(lab.network.subnet, str(lab.network.gateway), dhcp=False)
     winvm.create_on_host(host, vm, winvm.build_seed(tmp_path, vm, net))
     config = join_config()
     config["discovery"]["bootstrapToken"]["apiServerEndpoint"] = endpoint

@@ -3,27 +3,26 @@
 from __future__ import annotations
 
 import contextlib
-import datetime
 import ipaddress
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from aksnet.infra.provision import DEFAULT_WINDOWS_IMAGE
 from aksnet.infra.seediso import build_seed_iso
+from aksnet.infra.windowsseed import (
+    CERT_FILE,
+    KEY_FILE,
+    generate_admin_password,
+    generate_winrm_certificate,
+    windows_seed,
+)
+from aksnet.model.network import NetworkSetting, network_setting
 from aksnet.remote import psfiles
 from aksnet.remote.base import Cmdlet, Credential, Endpoint
 from aksnet.remote.psrp import PSRPSession
 
-CERT_PATH = "C:\\ProgramData\\AksNet\\winrm\\cert.pem"
-KEY_PATH = "C:\\ProgramData\\AksNet\\winrm\\key.pem"
+CERT_PATH, KEY_PATH = CERT_FILE, KEY_FILE
 ADMIN = "aksnetadmin"
 
 
@@ -52,78 +51,61 @@ class WindowsVm:
             session.close()
 
 
-def node_certificate(name: str, address: str | None) -> tuple[bytes, bytes]:
-    """EC P-256, self-signed, CN and DNS SAN = name, IP SAN = address, CA:TRUE, 10 years."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    names: list[x509.GeneralName] = [x509.DNSName(name)]
-    if address is not None:
-        names.append(x509.IPAddress(ipaddress.ip_address(address)))
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=3650))
-        .add_extension(x509.SubjectAlternativeName(names), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    return cert.public_bytes(serialization.Encoding.PEM), key_pem
-
-
-def network_config(mac: str, address: str | None, gateway: str, prefix: int) -> dict[str, Any]:
-    ethernet: dict[str, Any] = {"match": {"macaddress": mac}, "set-name": "eth0"}
-    if address is None:
-        ethernet["dhcp4"] = True
-    else:
-        ethernet.update(
-            dhcp4=False,
-            addresses=[f"{address}/{prefix}"],
-            routes=[{"to": "0.0.0.0/0", "via": gateway}],
-            nameservers={"addresses": [gateway]},
+def network(lab_subnet: ipaddress.IPv4Network, gateway: str, dhcp: bool) -> NetworkSetting:
+    """The lab's network setting: static on its /24 (nodes from .20), or the DHCP model."""
+    base = lab_subnet.network_address
+    vip_start, vip_end = str(base + 200), str(base + 220)
+    if dhcp:
+        return network_setting(
+            name="labdhcp", vswitch_name="LabSwitch", vip_pool_start=vip_start, vip_pool_end=vip_end
         )
-    return {"version": 2, "ethernets": {"eth0": ethernet}}
+    return network_setting(
+        name="labnet",
+        vswitch_name="LabSwitch",
+        vip_pool_start=vip_start,
+        vip_pool_end=vip_end,
+        ip_address_prefix=str(lab_subnet),
+        gateway=gateway,
+        dns_servers=[gateway],
+        k8s_node_ip_pool_start=str(base + 20),
+        k8s_node_ip_pool_end=str(base + 90),
+    )
 
 
 def build_seed(
     scratch: Path,
     vm: WindowsVm,
-    net: dict[str, Any],
+    setting: NetworkSetting,
     *,
     with_key: bool = True,
 ) -> Path:
-    """A Windows seed ISO in the contract's layout; with_key=False leaves the key out."""
-    cert_pem, key_pem = node_certificate(vm.name, vm.address)
-    vm.cert_path.write_bytes(cert_pem)
-    files = [{"path": CERT_PATH, "content": cert_pem.decode()}]
-    if with_key:
-        files.append({"path": KEY_PATH, "content": key_pem.decode()})
-    user_data = {
-        "set_hostname": vm.name,
-        "users": [{"name": ADMIN, "passwd": vm.password, "groups": "Administrators"}],
-        "write_files": files,
-        "runcmd": ["echo the lab ignores runcmd"],
-    }
+    """The Windows seed ISO aksnet builds (aksnet.infra.windowsseed); with_key=False leaves the
+    key out of write_files, as a broken seed would."""
+    certificate = generate_winrm_certificate(vm.name, vm.address)
+    vm.cert_path.write_text(certificate.cert_pem)
+    seed = windows_seed(
+        hostname=vm.name,
+        mac=vm.mac,
+        network=setting,
+        address=vm.address,
+        admin_user=ADMIN,
+        password=vm.password,
+        certificate=certificate,
+    )
+    user_data = dict(seed.user_data)
+    if not with_key:
+        user_data["write_files"] = [f for f in user_data["write_files"] if f["path"] != KEY_PATH]
     return build_seed_iso(
         scratch / f"{vm.name}.iso",
-        meta_data={"instance-id": vm.name, "local-hostname": vm.name},
+        meta_data=seed.meta_data,
         user_data=user_data,
-        network_config=net,
+        network_config=seed.network_config,
     )
 
 
 def new_vm(name: str, number: int, address: str | None, scratch: Path) -> WindowsVm:
     mac = f"02:a7:00:00:02:{number:02x}"
-    return WindowsVm(name, mac, address, scratch / f"{name}-cert.pem", secrets.token_urlsafe(12))
+    return WindowsVm(name, mac, address, scratch / f"{name}-cert.pem", generate_admin_password())
 
 
 def create_on_host(session: PSRPSession, vm: WindowsVm, iso: Path) -> None:

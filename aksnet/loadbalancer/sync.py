@@ -34,11 +34,14 @@ from aksnet.loadbalancer.frontends import API_SERVER_PORT, Backend, Frontend
 from aksnet.loadbalancer.services import (
     OWNER_KIND,
     HeldVip,
+    InPool,
+    NextFree,
     Refusal,
     ServiceView,
     VipPlan,
     plan_vips,
 )
+from aksnet.model.network import NetworkSetting
 from aksnet.network.addressing import parse_address
 from aksnet.state.store import Store
 
@@ -154,24 +157,11 @@ def _sync_once(
     spec = store.get_cluster(cluster)
     if spec.load_balancer.sku == "none":
         return _without_load_balancer(cluster, services)
-    network = store.get_network(spec.vnet)
     held = {
         str(a.address): HeldVip(str(a.address), a.owner_kind, a.owner, a.cluster)
         for a in store.allocations(spec.vnet)
     }
-    pool, excluded = network.pool("vip"), network.never_handed_out()
-
-    def in_pool(address: str) -> bool:
-        value = int(parse_address("loadBalancerIP", address))
-        return pool.first <= value <= pool.last and value not in excluded
-
-    def next_free(taken: set[str]) -> str | None:
-        used = {int(parse_address("address", a)) for a in taken}
-        for value in range(pool.first, pool.last + 1):
-            if value not in used and value not in excluded:
-                return str(IPv4Address(value))
-        return None
-
+    in_pool, next_free = _vip_pool(store.get_network(spec.vnet))
     plan = plan_vips(cluster, services, held, in_pool, next_free)
     result = SyncResult(cluster)
     _apply_allocations(store, spec.vnet, cluster, plan, result)
@@ -180,19 +170,36 @@ def _sync_once(
         result.services.append(_reconcile(core, api_client, service, plan, result))
     _release_unheld(store, spec.vnet, cluster, plan, held, by_key, result)
     nodes = _items(api_client, core.list_node())
-    api_vip = next(
-        (
-            h.address
-            for h in held.values()
-            if h.owner_kind == API_VIP_OWNER_KIND and h.cluster == cluster
-        ),
-        None,
-    )
+    api_vips = [
+        a for a, h in held.items() if (h.owner_kind, h.cluster) == (API_VIP_OWNER_KIND, cluster)
+    ]
+    api_vip = api_vips[0] if api_vips else None
     if api_vip is None:
         result.notes.append(f"cluster '{cluster}' has no API server VIP in the store")
     result.frontends = desired_frontends(api_vip, nodes, services, plan, result)
     log.debug("load balancer sync of %s: %s", cluster, result.to_dict())
     return result
+
+
+def _vip_pool(network: NetworkSetting) -> tuple[InPool, NextFree]:
+    """Whether the network's VIP pool hands out an address, and its next free address."""
+    pool, excluded = network.pool("vip"), network.never_handed_out()
+
+    def in_pool(address: str) -> bool:
+        try:
+            value = int(IPv4Address(address))
+        except ValueError:  # not an IPv4 address (loadBalancerIP is the user's text)
+            return False
+        return pool.first <= value <= pool.last and value not in excluded
+
+    def next_free(taken: set[str]) -> str | None:
+        used = {int(IPv4Address(a)) for a in taken}
+        for value in range(pool.first, pool.last + 1):
+            if value not in used and value not in excluded:
+                return str(IPv4Address(value))
+        return None
+
+    return in_pool, next_free
 
 
 def _without_load_balancer(cluster: str, services: list[ServiceView]) -> SyncResult:

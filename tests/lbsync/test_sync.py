@@ -254,3 +254,13 @@ def test_a_client_from_kubeconfig_text_reaches_the_cluster(
         client.close()  # type: ignore[no-untyped-call]
     with pytest.raises(InvalidInput, match="kubeconfig"):
         api_client_for("just: text")
+
+
+def test_a_load_balancer_ip_that_is_no_ipv4_address_is_refused_not_fatal(
+    store: Store, running_api: RunningApi
+) -> None:
+    create(running_api, lb_service("odd", 80, ip="fd00::5"))
+    create(running_api, lb_service("fine", 80))
+    result = sync(store, running_api)
+    assert [p.name for p in result.problems] == ["odd"]
+    assert ingress_of(running_api, "fine") == ["198.18.5.201"]

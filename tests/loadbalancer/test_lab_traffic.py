@@ -9,6 +9,7 @@ refuses on the VM, and a worker whose server dies.
 from __future__ import annotations
 
 import ipaddress
+import socket
 import threading
 from collections import Counter
 
@@ -88,6 +89,8 @@ def test_reload_under_a_steady_stream_fails_no_request(lb_lab: LbLab) -> None:
 
     client = threading.Thread(target=stream)
     client.start()
+    # A connection established before the reload, used only after it.
+    established = socket.create_connection((lb_lab.service_vip, 80), timeout=5)
     try:
         wait_for(lambda: sum(answered.values()) >= 20, "requests before the reload")
         result = apply([lb_lab.setup(extra_ports=(8080,))])
@@ -99,9 +102,14 @@ def test_reload_under_a_steady_stream_fails_no_request(lb_lab: LbLab) -> None:
         wait_for(lambda: get(lb_lab.service_vip, 8080) != "", "the new frontend :8080")
         during = sum(answered.values())
         wait_for(lambda: sum(answered.values()) >= during + 20, "requests after the reload")
+        established.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        reply = b"".join(iter(lambda: established.recv(4096), b""))
     finally:
+        established.close()
         stop.set()
         client.join()
+    assert reply.startswith(b"HTTP/1.0 200")
+    assert reply.rsplit(b"\r\n\r\n", 1)[1].decode() in {w.name for w in lb_lab.workers}
     assert failures == []
     assert sum(answered.values()) >= 40
     assert apply([lb_lab.setup(extra_ports=(8080,))]).changes == []

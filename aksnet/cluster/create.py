@@ -32,30 +32,27 @@ from typing import Any
 
 from aksnet.cluster import records
 from aksnet.cluster.cni import ApplyCni
-from aksnet.cluster.deferred import AfterVmsExist
+from aksnet.cluster.deferred import AfterVmsExist, Later
 from aksnet.cluster.hosts import HostConnections, close_all
 from aksnet.cluster.keys import ClusterKeys
+from aksnet.cluster.nodes import ClusterNodes
 from aksnet.errors import InvalidInput
 from aksnet.infra.jointoken import JoinToken
-from aksnet.infra.linuxnode import LinuxNode, LinuxNodeSetup, kubeadm_configs
+from aksnet.infra.linuxnode import LinuxNodeSetup, kubeadm_configs
 from aksnet.infra.manifests import (
     KubeadmConfig,
     KubeadmNode,
-    NodeRole,
     render_cni_text,
     render_kubeadm_config,
 )
-from aksnet.infra.placement import CONTROL_PLANE
 from aksnet.infra.provision import (
     DEFAULT_IMAGE,
     DEFAULT_ROOT,
     DEFAULT_WINDOWS_IMAGE,
-    NodeVm,
     ProvisionSettings,
     ProvisionVMs,
     WindowsAccess,
     node_vms,
-    winrm_endpoint,
 )
 from aksnet.infra.windowsjoin import (
     JoinConfigs,
@@ -68,8 +65,6 @@ from aksnet.network.plugins import get_plugin
 from aksnet.plan import Phase, ProgressListener, RunResult, apply, dry_run
 from aksnet.plan.journal import StoreJournal
 from aksnet.remote.base import Credential
-from aksnet.remote.psrp import PSRPSession
-from aksnet.remote.ssh import SSHSession
 from aksnet.state.store import Store
 
 LB_NOT_PROVISIONED = (
@@ -197,55 +192,21 @@ def _run(
         winrm_timeout=options.winrm_timeout,
     )
     sessions = hosts.open()
-    shells: list[SSHSession] = []
-    windows_sessions: dict[str, PSRPSession] = {}
+    provision = ProvisionVMs(vms, sessions, settings)
+    nodes = ClusterNodes(vms, provision, settings, credential)
     try:
-        provision = ProvisionVMs(vms, sessions, settings)
-        nodes = _linux_nodes(vms, settings, shells)
-        windows_nodes = _windows_nodes(vms, credential, windows_sessions)
-        phases = _phases(spec, vip, keys, provision, nodes, windows_nodes, options)
+        phases = _phases(spec, vip, keys, provision, nodes, options)
         run = _execute(store, spec, phases, options, what_if)
     finally:
-        for shell in shells:
-            shell.close()
-        close_all(windows_sessions)
+        nodes.close()
         close_all(sessions)
     if not what_if:
         records.set_state(store, spec.name, records.PROVISIONED)
     warnings = list(provision.warnings)
     if spec.load_balancer.vm_count > 0:
         warnings.append(LB_NOT_PROVISIONED.format(name=spec.name, vip=vip))
-    listed = [
-        {"Name": n.name, "Role": n.role, "Address": n.address, "OsType": "Linux"} for n in nodes
-    ]
-    listed += [
-        {"Name": n.name, "Role": "worker", "Address": n.address or "", "OsType": "Windows"}
-        for n in windows_nodes
-    ]
-    return CreateResult(spec.name, run, vip, listed, dict(provision.placement), warnings)
-
-
-def _linux_nodes(
-    vms: Sequence[NodeVm], settings: ProvisionSettings, shells: list[SSHSession]
-) -> list[LinuxNode]:
-    """One LinuxNode per VM with its SSH session (connects on first use, with the pinned key).
-
-    The host keys are pinned here too, so a what-if run that reads facts of existing VMs
-    verifies them the same way an apply does.
-    """
-    nodes: list[LinuxNode] = []
-    for index, vm in enumerate(v for v in vms if not v.is_windows):
-        assert vm.address is not None  # static model only (check_supported)
-        settings.known_hosts.pin(vm.address, 22, vm.host_key_line)
-        shell = SSHSession(
-            vm.address,
-            username=settings.admin_user,
-            private_key=settings.admin_key,
-            known_hosts=settings.known_hosts,
-        )
-        shells.append(shell)
-        nodes.append(LinuxNode(vm.name, vm.address, _role(vm, index), shell))
-    return nodes
+    placement = dict(provision.placement)
+    return CreateResult(spec.name, run, vip, nodes.listed(), placement, warnings)
 
 
 def _windows_access(spec: ClusterSpec, keys: ClusterKeys) -> WindowsAccess | None:
@@ -258,23 +219,6 @@ def _windows_access(spec: ClusterSpec, keys: ClusterKeys) -> WindowsAccess | Non
     )
 
 
-def _windows_nodes(
-    vms: Sequence[NodeVm],
-    credential: Credential | None,
-    sessions: dict[str, PSRPSession],
-) -> list[WindowsNode]:
-    """One WindowsNode per Windows VM with its PSRP session (connects on first use), pinned to
-    the VM's certificate."""
-    nodes: list[WindowsNode] = []
-    for vm in vms:
-        if not vm.is_windows:
-            continue
-        assert vm.address is not None and credential is not None  # static model only
-        sessions[vm.name] = PSRPSession(winrm_endpoint(vm, vm.address), credential)
-        nodes.append(WindowsNode(vm.name, vm.address, sessions[vm.name]))
-    return nodes
-
-
 def _join_configs(spec: ClusterSpec, vip: str, token: JoinToken) -> JoinConfigs:
     def render(node: WindowsNode, ca_cert_hashes: Sequence[str]) -> KubeadmConfig:
         kubeadm_node = KubeadmNode(node.name, "worker", node.address, os_type="Windows")
@@ -283,45 +227,50 @@ def _join_configs(spec: ClusterSpec, vip: str, token: JoinToken) -> JoinConfigs:
     return render
 
 
-def _role(vm: NodeVm, index: int) -> NodeRole:
-    if vm.role != CONTROL_PLANE:
-        return "worker"
-    return "init" if index == 0 else "control-plane"  # node_vms lists control planes first
-
-
 def _phases(
     spec: ClusterSpec,
     vip: str,
     keys: ClusterKeys,
     provision: ProvisionVMs,
-    nodes: Sequence[LinuxNode],
-    windows_nodes: Sequence[WindowsNode],
+    nodes: ClusterNodes,
     options: CreateOptions,
 ) -> list[Phase]:
+    """The create's phases; those after "Provision VMs" are built once it ran (Later), since
+    in the DHCP model it learns the nodes' addresses."""
     token, certificate_key = keys.join_secrets()
     plugin = get_plugin(spec.primary_network_plugin)
-    setup = LinuxNodeSetup(
-        nodes,
-        plugin,
-        kubeadm_configs(spec, vip, token, certificate_key),
-        secrets=[token, certificate_key],
-    )
-    first = next(n for n in nodes if n.role == "init")
-    cni = ApplyCni(first, plugin.name, render_cni_text(spec))
-    names = [n.name for n in nodes]
+
+    def linux_setup() -> Phase:
+        configs = kubeadm_configs(spec, vip, token, certificate_key)
+        return LinuxNodeSetup(nodes.linux(), plugin, configs, secrets=[token, certificate_key])
+
+    def cni() -> Phase:
+        return ApplyCni(nodes.first(), plugin.name, render_cni_text(spec))
+
+    first = nodes.first_name
     phases: list[Phase] = [
         provision,
-        AfterVmsExist(setup, names),
-        AfterVmsExist(cni, [first.name]),
+        AfterVmsExist(Later(LinuxNodeSetup.title, linux_setup), nodes.linux_names),
+        AfterVmsExist(Later(ApplyCni.title, cni), [first]),
     ]
-    if windows_nodes:
-        windows_names = [n.name for n in windows_nodes]
-        join = JoinWindowsNodes(windows_nodes, first, _join_configs(spec, vip, token), token)
-        windows_setup = SetUpWindowsNodes(
-            plugin, windows_nodes, first, spec.pod_cidr, network_timeout=options.network_timeout
-        )
-        phases += [AfterVmsExist(join, windows_names), AfterVmsExist(windows_setup, windows_names)]
-    return phases
+    if not nodes.windows_names:
+        return phases
+
+    def join() -> Phase:
+        configs = _join_configs(spec, vip, token)
+        return JoinWindowsNodes(nodes.windows(), nodes.first(), configs, token)
+
+    def windows_setup() -> Phase:
+        timeout = options.network_timeout
+        windows, cidr = nodes.windows(), spec.pod_cidr
+        return SetUpWindowsNodes(plugin, windows, nodes.first(), cidr, network_timeout=timeout)
+
+    windows = nodes.windows_names
+    return [
+        *phases,
+        AfterVmsExist(Later(JoinWindowsNodes.title, join), windows),
+        AfterVmsExist(Later(SetUpWindowsNodes.title, windows_setup), windows),
+    ]
 
 
 def _execute(

@@ -201,7 +201,8 @@ def _vm_names(spec: ClusterSpec) -> Iterator[tuple[str, str, str, str]]:
 
 
 class ProvisionVMs:
-    """The phase. `warnings` collects what was skipped on purpose (the cluster VM role)."""
+    """The phase. `warnings` collects what was skipped on purpose (the cluster VM role);
+    `addresses` each VM's address once known (decided, or learnt from its host: DHCP)."""
 
     title = "Provision VMs"
 
@@ -216,6 +217,7 @@ class ProvisionVMs:
         self.settings = settings
         self.warnings: list[str] = []
         self.placement: dict[str, str] = {}
+        self.addresses: dict[str, str] = {n.name: n.address for n in nodes if n.address}
 
     def prepare(self, ctx: RunContext) -> bool:
         return bool(self.nodes)
@@ -278,8 +280,11 @@ class ProvisionVMs:
         else:
             self._converge(ctx, host, session, node, fact, found)
         if ctx.dry_run:
+            if found.vm is not None and found.vm.ip_addresses and node.address is None:
+                self.addresses[node.name] = found.vm.ip_addresses[0]  # a running DHCP VM
             return
         address = self._address(ctx, host, fact, node)
+        self.addresses[node.name] = address
         if node.is_windows:
             wait_for_winrm(node, address, host, self.settings)
         else:
@@ -369,13 +374,16 @@ class ProvisionVMs:
     def _address(self, ctx: RunContext, host: str, fact: VmFact, node: NodeVm) -> str:
         if node.address is not None:
             return node.address
-        deadline = time.monotonic() + self.settings.ssh_timeout
+        timeout = self.settings.winrm_timeout if node.is_windows else self.settings.ssh_timeout
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:  # DHCP: the host reports the guest's address
             found = ctx.fact(host, fact)
             if found is not None and found.vm is not None and found.vm.ip_addresses:
                 return found.vm.ip_addresses[0]
             time.sleep(1.0)
-        raise OperationTimedOut(host, f"VM '{node.name}' reported no IPv4 address in time")
+        raise OperationTimedOut(
+            host, f"VM '{node.name}' on host {host} reported no IPv4 address in {timeout:g} s"
+        )
 
 
 def clustered_role(clustered: bool, delegation: bool) -> bool:

@@ -1,6 +1,8 @@
 """Windows nodes joining the cluster, then set up with the pod subnet Kubernetes gave them.
 
-"Join Windows nodes" (over PSRP, per node in parallel): unless ``C:\\k\\kubelet.conf`` exists
+"Join Windows nodes" (over PSRP, per node in parallel): the join token is checked on the first
+control plane first (aksnet.infra.linuxnode.JoinSecrets: created again when it expired, as a run
+resumed hours later needs); then, unless ``C:\\k\\kubelet.conf`` exists
 (the fact "joined"), write the node's JoinConfiguration (kubeadm.k8s.io/v1beta3, rendered by
 aksnet.infra.manifests like a Linux join, pinned to the CA of the first control plane) to
 ``C:\\k\\kubeadm-join.yaml`` with aksnet.remote.psfiles, then run
@@ -30,7 +32,7 @@ from typing import Any
 from aksnet.errors import RemoteCommandFailed, StateConflict
 from aksnet.infra.jointoken import JoinToken
 from aksnet.infra.linuxfacts import NodeShell, sudo
-from aksnet.infra.linuxnode import LinuxNode, NodeSetup
+from aksnet.infra.linuxnode import JoinSecrets, LinuxNode, NodeSetup
 from aksnet.infra.manifests import KubeadmConfig
 from aksnet.infra.windowsnode import WindowsNodeSetup, WindowsNodeSpec
 from aksnet.network.plugins import Plugin
@@ -160,8 +162,7 @@ class JoinWindowsNodes:
         token: JoinToken,
     ) -> None:
         self.nodes, self.first, self.configs = list(nodes), first, configs
-        # The token's validity on a late resume is not checked here yet (JoinSecrets needs
-        # `kubeadm token list`, which the lab's kubeadm does not answer so far).
+        self.token = token
         self._secrets = (token.reveal(),)
 
     def prepare(self, ctx: RunContext) -> bool:
@@ -175,6 +176,7 @@ class JoinWindowsNodes:
         ]
         if not pending:
             return
+        JoinSecrets(ctx, self.first, self.token, None, self._secrets).ensure_token()
         hashes = NodeSetup(ctx, self.first).ca_cert_hashes()  # joins pin the cluster CA
         ctx.each_host([HostWork(n.name, partial(self._join, ctx, n, hashes)) for n in pending])
 

@@ -1,0 +1,131 @@
+"""The cluster's nodes as the setup phases reach them, made once each VM's address is known.
+
+In the static model every address is decided before anything runs; in the DHCP model a VM's
+address is learnt from its host once it runs (aksnet.infra.provision records it in
+ProvisionVMs.addresses). So the nodes (a LinuxNode with its SSH session, a WindowsNode with its
+PSRP session) are made on first use, after "Provision VMs", and the phases that need them are
+built then too (aksnet.cluster.deferred.Later).
+
+Linux nodes: SSH as the admin user with the cluster's key, the VM's generated host key pinned
+at its address before the first connection (so a what-if that reads facts of existing VMs
+verifies them like an apply). Windows nodes: PSRP over HTTPS 5986 with NTLM, trusting only the
+VM's own WinRM certificate, as the admin user with the generated password.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aksnet.errors import StateConflict
+from aksnet.infra.linuxnode import LinuxNode
+from aksnet.infra.manifests import NodeRole
+from aksnet.infra.placement import CONTROL_PLANE
+from aksnet.infra.provision import NodeVm, ProvisionSettings, ProvisionVMs, winrm_endpoint
+from aksnet.infra.windowsjoin import WindowsNode
+from aksnet.remote.base import Credential
+from aksnet.remote.psrp import PSRPSession
+from aksnet.remote.ssh import SSHSession
+
+
+class ClusterNodes:
+    """The Linux and Windows nodes of one run; close() ends every session it opened."""
+
+    def __init__(
+        self,
+        vms: Sequence[NodeVm],
+        provision: ProvisionVMs,
+        settings: ProvisionSettings,
+        credential: Credential | None,
+    ) -> None:
+        self.vms, self.provision = list(vms), provision
+        self.settings, self.credential = settings, credential
+        self._linux: dict[str, LinuxNode] = {}
+        self._windows: dict[str, WindowsNode] = {}
+        self._shells: list[SSHSession] = []
+        self._sessions: list[PSRPSession] = []
+
+    @property
+    def linux_names(self) -> list[str]:
+        return [vm.name for vm in self.vms if not vm.is_windows]
+
+    @property
+    def windows_names(self) -> list[str]:
+        return [vm.name for vm in self.vms if vm.is_windows]
+
+    @property
+    def first_name(self) -> str:
+        return self.linux_names[0]  # node_vms lists the control planes first
+
+    def address(self, vm: NodeVm) -> str | None:
+        """The decided address, else the one learnt from the host (None: not known yet)."""
+        return vm.address or self.provision.addresses.get(vm.name)
+
+    def linux(self) -> list[LinuxNode]:
+        linux = [vm for vm in self.vms if not vm.is_windows]
+        return [self._linux_node(vm, _role(vm, i)) for i, vm in enumerate(linux)]
+
+    def first(self) -> LinuxNode:
+        """The first control plane (kubeadm init; the CNI and kubectl go through it)."""
+        first = next(vm for vm in self.vms if not vm.is_windows)
+        return self._linux_node(first, "init")
+
+    def windows(self) -> list[WindowsNode]:
+        return [self._windows_node(vm) for vm in self.vms if vm.is_windows]
+
+    def listed(self) -> list[dict[str, str]]:
+        """Each node for the result: name, role, address ('' while unknown) and OS."""
+        return [
+            {
+                "Name": vm.name,
+                "Role": vm.role,
+                "Address": self.address(vm) or "",
+                "OsType": vm.os_type,
+            }
+            for vm in self.vms
+        ]
+
+    def close(self) -> None:
+        for shell in self._shells:
+            shell.close()
+        for session in self._sessions:
+            session.close()
+
+    def _known_address(self, vm: NodeVm) -> str:
+        address = self.address(vm)
+        if address is None:
+            raise StateConflict(
+                f"VM '{vm.name}' reported no IPv4 address (DHCP): start it, or wait until its "
+                "host reports the address, then run again.",
+                target=vm.name,
+            )
+        return address
+
+    def _linux_node(self, vm: NodeVm, role: NodeRole) -> LinuxNode:
+        """The VM's node, made once (one SSH session per node for the whole run)."""
+        if vm.name in self._linux:
+            return self._linux[vm.name]
+        address = self._known_address(vm)
+        s = self.settings
+        s.known_hosts.pin(address, 22, vm.host_key_line)
+        shell = SSHSession(
+            address, username=s.admin_user, private_key=s.admin_key, known_hosts=s.known_hosts
+        )
+        self._shells.append(shell)
+        self._linux[vm.name] = LinuxNode(vm.name, address, role, shell)
+        return self._linux[vm.name]
+
+    def _windows_node(self, vm: NodeVm) -> WindowsNode:
+        if vm.name in self._windows:
+            return self._windows[vm.name]
+        address = self._known_address(vm)
+        assert self.credential is not None  # node_vms made Windows VMs: create made one
+        session = PSRPSession(winrm_endpoint(vm, address), self.credential)
+        self._sessions.append(session)
+        self._windows[vm.name] = WindowsNode(vm.name, address, session)
+        return self._windows[vm.name]
+
+
+def _role(vm: NodeVm, index: int) -> NodeRole:
+    if vm.role != CONTROL_PLANE:
+        return "worker"
+    return "init" if index == 0 else "control-plane"  # node_vms lists control planes first

@@ -53,6 +53,7 @@ from aksnet.plan.journal import StoreJournal
 from aksnet.plan.runner import RunContext
 from aksnet.remote.base import PowerShellSession
 from aksnet.remote.ssh import SSHSession
+from aksnet.state.lease import Holder, Leases
 from aksnet.state.macs import macs_of, release_macs
 from aksnet.state.store import Store
 
@@ -129,6 +130,8 @@ def change_and_converge(
     With what_if both happen on a scratch copy of the store and the cluster's keys."""
     options = options or CreateOptions()
     refuse_while_removing(store, name)
+    if not what_if:
+        refuse_while_another_run(store, name)
     if not hosts.endpoints:
         raise InvalidInput("hosts", [], "changing a cluster needs at least one Hyper-V host.")
     if what_if:
@@ -146,6 +149,15 @@ def refuse_while_removing(store: Store, name: str) -> None:
             f"Cluster '{name}' is being removed; run Remove-AksHciCluster again to finish.",
             target=name,
         )
+
+
+def refuse_while_another_run(store: Store, name: str) -> None:
+    """StateConflict, naming the holder, while another run holds the cluster's lease (a create,
+    a removal or another change): checked before the change is recorded, so a refused change
+    changes nothing. Each phase run then holds the lease itself (StoreJournal)."""
+    leases, holder = Leases(store), Holder.this_run()
+    leases.acquire(name, holder)
+    leases.release(name, holder)
 
 
 def converge(

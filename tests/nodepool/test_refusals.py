@@ -3,6 +3,8 @@ hosts named here are never reached, because every refusal comes first)."""
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from aksnet.cluster.hosts import HostConnections
 from aksnet.errors import CapacityExceeded, InvalidInput, NotFound, StateConflict
 from aksnet.model.cluster import ClusterSpec, node_pool_spec
 from aksnet.remote.base import Credential, Endpoint
+from aksnet.state.lease import Holder, Leases
 from aksnet.state.macs import macs_of
 from aksnet.state.store import Store
 
@@ -163,3 +166,13 @@ def test_surplus_vms_are_the_highest_numbered_of_each_pool_and_never_others(
     spec: ClusterSpec = store.get_cluster("c1")  # 1 control plane, linux x1
     names = [vm.name for vm in scale.surplus_vms(store, spec)]
     assert names == ["c1-cp-2", "c1-linux-2", "c1-cp-1", "c1-linux-1"]
+
+
+def test_a_change_is_refused_while_another_run_holds_the_cluster(store: Store) -> None:
+    other = Holder(os.getppid(), socket.gethostname(), "other-run")  # a live process
+    Leases(store).acquire("c1", other)
+    before = snapshot(store)
+    with pytest.raises(StateConflict, match="other-run"):
+        nodepool.set_node_pool(store, "c1", "linux", UNREACHED, count=2)
+    assert snapshot(store) == before
+    Leases(store).release("c1", other)

@@ -36,8 +36,9 @@ from aksnet.lab.wsman import WSManServer
 log = logging.getLogger(__name__)
 
 BANNER = (
-    "aksnet LAB: an emulated Azure Stack HCI. Hyper-V, failover clustering, Windows and HNS are "
-    "emulated; WSMan/PSRP, TLS, Linux networking and OpenSSH are real. Not a production host."
+    "aksnet LAB: an emulated Azure Stack HCI. Hyper-V, failover clustering, Windows, HNS, DHCP "
+    "and Kubernetes are emulated; WSMan/PSRP, TLS, Linux networking and OpenSSH are real. "
+    "Not a production host."
 )
 STATUS_FILE = "lab.json"
 CREDENTIALS_FILE = "credentials.json"

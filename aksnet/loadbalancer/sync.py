@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -48,7 +47,6 @@ from aksnet.state.store import Store
 log = logging.getLogger(__name__)
 CONTROL_PLANE_LABELS = ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
 EVENT_SOURCE = "aksnet-load-balancer"
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
 
 
 @dataclass(frozen=True)
@@ -357,9 +355,14 @@ def desired_frontends(
                 )
                 continue
             backends = tuple(sorted(_backend(n, port.node_port) for n in targets))
-            name = _UNSAFE_NAME.sub("-", f"svc-{service.namespace}-{service.name}-{port.port}")
-            frontends.append(Frontend(name, vip, port.port, backends))
+            frontends.append(Frontend(frontend_name(service, port.port), vip, port.port, backends))
     return tuple(sorted(frontends))
+
+
+def frontend_name(service: ServiceView, port: int) -> str:
+    """ "svc-<namespace>.<name>-<port>": unique, because neither a namespace nor a Service
+    name may hold a dot, and the port is the last part; safe as an HAProxy section name."""
+    return f"svc-{service.namespace}.{service.name}-{port}"
 
 
 def watch_load_balancer(

@@ -90,9 +90,9 @@ def test_three_services_get_vips_status_and_frontends_and_a_second_sync_changes_
 
     assert first.frontends == (
         Frontend("api-server", API_VIP, 6443, (CP,)),
-        Frontend("svc-default-db-5432", "198.18.5.201", 5432, to_workers("db", 5432)),
-        Frontend("svc-default-shop-80", "198.18.5.201", 80, to_workers("shop", 80)),
-        Frontend("svc-default-web-80", "198.18.5.203", 80, to_workers("web", 80)),
+        Frontend("svc-default.db-5432", "198.18.5.201", 5432, to_workers("db", 5432)),
+        Frontend("svc-default.shop-80", "198.18.5.201", 80, to_workers("shop", 80)),
+        Frontend("svc-default.web-80", "198.18.5.203", 80, to_workers("web", 80)),
     )
     assert first.problems == []
     kube = next(s for s in first.services if s.name == "kubernetes")

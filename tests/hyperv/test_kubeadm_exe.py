@@ -10,7 +10,7 @@ import yaml
 
 from aksnet.lab import k8sregistry
 from aksnet.lab.hyperv import WindowsNode
-from tests.hyperv.conftest import call, run, terminating
+from tests.hyperv.conftest import call, errors_in, run, terminating
 
 ENDPOINT = "198.18.0.100:6443"
 TOKEN = "abcdef.0123456789abcdef"
@@ -138,22 +138,30 @@ def test_start_process_refuses_what_windows_refuses(win: WindowsNode) -> None:
     assert missing.error_id == (
         "InvalidOperationException,Microsoft.PowerShell.Commands.StartProcessCommand"
     )
-    same = terminating(
+    (same,) = errors_in(run(
         win,
         call("Start-Process", FilePath=r"C:\k\kubeadm.exe", RedirectStandardOutput=OUT,
-             RedirectStandardError=OUT.upper()),
-    )  # fmt: skip
-    assert same.error_id.startswith("DuplicateEntry,") and "are same" in same.message
+             RedirectStandardError=OUT.upper(), PassThru=True),
+    ))  # fmt: skip
+    assert same.error_id.startswith("InvalidOperationException,") and "are same" in same.message
+    (both,) = errors_in(run(
+        win,
+        call("Start-Process", FilePath=r"C:\k\kubeadm.exe", NoNewWindow=True,
+             WindowStyle="Hidden", PassThru=True),
+    ))  # fmt: skip
+    assert "cannot be specified at the same time" in both.message
+    assert win.kubeadm_calls == []  # neither started the program
     unknown = terminating(win, call("Start-Process", FilePath=r"C:\k\kubeadm.exe", Foo=1))
     assert "Foo" in unknown.message
     # -Verb belongs to the UseShellExecute set, -NoNewWindow to Default: no set has both.
-    both = terminating(
+    sets = terminating(
         win, call("Start-Process", FilePath=r"C:\k\kubeadm.exe", Verb="RunAs", NoNewWindow=True)
     )
-    assert "AmbiguousParameterSet" in both.error_id
+    assert "AmbiguousParameterSet" in sets.error_id
     win.fs.real(r"C:\Windows\notepad.exe").parent.mkdir(parents=True)
     win.fs.real(r"C:\Windows\notepad.exe").write_text("x")
     other = terminating(win, call("Start-Process", FilePath=r"C:\Windows\notepad.exe"))
+    assert "is not a valid Application" in other.message
     assert "runs only the programs of its image" in other.message
 
 

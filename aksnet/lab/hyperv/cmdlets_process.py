@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from aksnet.lab.backend import PSError
 from aksnet.lab.hyperv.binder import Bound
+from aksnet.lab.hyperv.host import LabFailure
 from aksnet.lab.hyperv.objects import LabObject
 
 if TYPE_CHECKING:
@@ -46,6 +47,20 @@ def _cannot_run(ctx: Context, reason: str, target: str) -> PSError:
     )
 
 
+def _contradiction(b: Bound, out: Any, err: Any) -> LabFailure | None:
+    """The checks 5.1's Start-Process makes before it starts anything (ProcessResources texts)."""
+    if b.has("NoNewWindow") and b.has("WindowStyle"):
+        text = 'Parameters "-NoNewWindow" and "-WindowStyle" cannot be specified at the same time.'
+    elif out is not None and err is not None and str(out).lower() == str(err).lower():
+        text = (
+            'This command cannot be run because "RedirectStandardOutput" and '
+            '"RedirectStandardError" are same. Give different inputs and Run your command again.'
+        )
+    else:
+        return None
+    return LabFailure("InvalidOperationException", text, "InvalidOperation")
+
+
 def _arguments(value: Any) -> list[str]:
     """Windows joins -ArgumentList with spaces into one command line; the program splits it."""
     if value is None:
@@ -60,21 +75,18 @@ def start_process(ctx: Context, b: Bound) -> list[Any]:
     if not machine.fs.real(path).is_file():
         raise _cannot_run(ctx, "The system cannot find the file specified.", path)
     out, err = b.get("RedirectStandardOutput"), b.get("RedirectStandardError")
-    if out is not None and err is not None and str(out).lower() == str(err).lower():
-        raise ctx.fail(
-            "DuplicateEntry",
-            'This command cannot be run because "RedirectStandardOutput" and '
-            '"RedirectStandardError" are same. Give different inputs and Run your command again.',
-            "InvalidOperation",
-            path,
-        )
+    contradiction = _contradiction(b, out, err)
+    if contradiction is not None:
+        raise contradiction  # non-terminating, as 5.1 writes it: nothing runs
     program = programs_of(machine).get(path.lower())
     if program is None:
-        raise _cannot_run(
-            ctx,
-            "The specified executable is not a valid application for this OS platform. "
-            "(aksnet lab: this emulated node runs only the programs of its image: "
+        raise ctx.fail(
+            "InvalidOperationException",
+            f'This command cannot be run because the input "{path}" is not a valid Application.  '
+            "Give a valid application and run your command again. (aksnet lab: this emulated "
+            "node runs only the programs of its image: "
             f"{', '.join(sorted(programs_of(machine))) or 'none'})",
+            "InvalidOperation",
             path,
         )
     run = program(machine, _arguments(b.get("ArgumentList")))

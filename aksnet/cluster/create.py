@@ -1,11 +1,16 @@
 """New-AksHciCluster: decisions in the store, then one run of phases.
 
-Order: refuse what is not supported (the DHCP model so far; Windows pools with a plugin that
-cannot do Windows) -> record the cluster as 'creating' -> decide the API VIP and each VM's
+Order: refuse what is not supported (Windows pools with a plugin that cannot do Windows, or in
+the DHCP model) -> record the cluster as 'creating' -> decide the API VIP and each VM's
 address and MAC (aksnet.infra.provision's node_vms; reused on every later run) -> run the phases
 "Provision VMs" (Linux and Windows VMs), "Set up Linux nodes", "Apply the CNI", "Join Windows
 nodes", "Set up Windows nodes" (aksnet.infra.windowsjoin) under a StoreJournal (kind 'create',
 target the cluster), so a failed or killed run resumes -> record the cluster as 'provisioned'.
+
+In the DHCP model a VM's seed says dhcp4 and "Provision VMs" learns its address from the host
+(Get-VMNetworkAdapter) once it runs; its SSH host key is pinned at that address, and the node
+phases are built after that (aksnet.cluster.nodes). The learnt addresses are observations: the
+store does not record them (Get shows none for such nodes yet).
 
 Windows nodes are reached over PSRP (HTTPS 5986, NTLM) as the cluster's admin user with the
 password aksnet generated for them, each pinned to the WinRM certificate aksnet put in its seed
@@ -117,20 +122,25 @@ class CreateResult:
 def check_supported(spec: ClusterSpec, store: Store) -> None:
     """Refuse, before anything is created, what this create cannot do (yet)."""
     plugin = get_plugin(spec.primary_network_plugin)
+    static = store.get_network(spec.vnet).is_static
     for pool in spec.node_pools:
-        if pool.os_type == "Windows" and pool.count > 0 and not plugin.capabilities.windows_support:
+        if pool.os_type != "Windows" or pool.count == 0:
+            continue
+        if not plugin.capabilities.windows_support:
             raise InvalidInput(
                 "nodePoolName",
                 pool.name,
                 f"the {plugin.name} network plugin does not support Windows nodes.",
             )
-    if not store.get_network(spec.vnet).is_static:
-        raise InvalidInput(
-            "vnet",
-            spec.vnet,
-            "the DHCP network model is not yet supported by cluster creation: use a network "
-            "setting with a static Kubernetes node IP pool.",
-        )
+        if not static:
+            # Its WinRM certificate is pinned by address; in the DHCP model the address is not
+            # known when the seed is made, and aksnet has no name resolution for the nodes.
+            raise InvalidInput(
+                "nodePoolName",
+                pool.name,
+                f"Windows node pools are not yet supported in the DHCP network model (network "
+                f"'{spec.vnet}'): use a network setting with a static Kubernetes node IP pool.",
+            )
 
 
 def create_cluster(

@@ -1,4 +1,4 @@
-"""One two-host lab for the module (in-process, prefix akx, slots 256-511), a fresh store per
+"""One two-host lab for the package (in-process, prefix akx, slots 256-511), a fresh store per
 test, and what a test needs to look at Windows nodes: a PSRP session pinned the way aksnet pins
 it (the node's certificate from the cluster's keys, NTLM, the generated password).
 
@@ -31,7 +31,7 @@ SLOTS = range(256, 512)
 ADMIN_USER = "clouduser"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     _needs_root()
     lab_dir = tmp_path_factory.mktemp("windowscluster")

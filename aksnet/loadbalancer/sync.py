@@ -16,11 +16,13 @@ from __future__ import annotations
 import datetime
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from typing import Any
 
+import urllib3
 import yaml
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
@@ -45,6 +47,7 @@ from aksnet.network.addressing import parse_address
 from aksnet.state.store import Store
 
 log = logging.getLogger(__name__)
+_API_UNAVAILABLE = (ApiException, urllib3.exceptions.HTTPError, OSError)
 CONTROL_PLANE_LABELS = ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
 EVENT_SOURCE = "aksnet-load-balancer"
 
@@ -373,21 +376,30 @@ def watch_load_balancer(
     on_result: Callable[[SyncResult], None] | None = None,
     *,
     poll_seconds: int = 5,
+    resync_seconds: float = 60.0,
 ) -> None:
     """Sync, then sync again after every change of a Service, until `stop` is set.
 
-    The watch is opened for at most poll_seconds at a time so that `stop` is honoured soon;
-    an expired resourceVersion (410) or a dropped connection just starts the next pass.
+    The watch is opened for at most poll_seconds at a time so that `stop` is honoured soon.
+    Nodes are not watched: a full sync every resync_seconds picks up joined or removed nodes,
+    as a controller's resync period does. An unreachable API is retried every poll_seconds.
     """
     core = k8s.CoreV1Api(api_client)
     while not stop.is_set():
-        result = sync_load_balancer(store, cluster, api_client)
+        try:
+            result = sync_load_balancer(store, cluster, api_client)
+            listing = core.list_service_for_all_namespaces()
+        except _API_UNAVAILABLE as error:
+            log.debug("load balancer sync of %s failed (%s); retrying", cluster, error)
+            stop.wait(poll_seconds)
+            continue
         if on_result is not None:
             on_result(result)
-        listing = core.list_service_for_all_namespaces()
         version = None if listing.metadata is None else listing.metadata.resource_version
-        while not stop.is_set() and not _changed_within(core, version, poll_seconds):
-            pass
+        next_resync = time.monotonic() + resync_seconds
+        while not stop.is_set() and time.monotonic() < next_resync:
+            if _changed_within(core, version, poll_seconds):
+                break
 
 
 def _changed_within(core: k8s.CoreV1Api, version: str | None, seconds: int) -> bool:
@@ -398,8 +410,8 @@ def _changed_within(core: k8s.CoreV1Api, version: str | None, seconds: int) -> b
             core.list_service_for_all_namespaces, resource_version=version, timeout_seconds=seconds
         ):
             return True
-    except ApiException as error:
-        log.debug("service watch ended (%s); syncing again", error.status)
+    except _API_UNAVAILABLE as error:  # 410 Gone, or the connection dropped: sync again
+        log.debug("service watch ended (%s); syncing again", error)
         return True
     finally:
         watcher.stop()  # type: ignore[no-untyped-call]

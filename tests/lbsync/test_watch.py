@@ -49,3 +49,30 @@ def test_the_watch_loop_syncs_a_new_service_and_stops_when_told(
         stop.set()
         loop.join(timeout=30)
     assert not loop.is_alive()
+
+
+def test_the_watch_loop_retries_while_the_api_is_unreachable_and_stops_when_told(
+    store: Store, running_api: RunningApi
+) -> None:
+    running_api.server.stop()  # nothing listens on its port any more
+    stop = threading.Event()
+    results: list[SyncResult] = []
+
+    def run() -> None:
+        with Store(store.path) as own:
+            watch_load_balancer(
+                own, "c1", running_api.core.api_client, stop, results.append, poll_seconds=1
+            )
+
+    loop = threading.Thread(target=run)
+    loop.start()
+    try:
+        deadline = time.monotonic() + 5
+        while loop.is_alive() and time.monotonic() < deadline:
+            loop.join(timeout=0.1)
+        assert loop.is_alive()  # still retrying, not crashed
+    finally:
+        stop.set()
+        loop.join(timeout=60)
+    assert not loop.is_alive()
+    assert results == []

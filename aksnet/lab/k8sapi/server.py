@@ -83,7 +83,9 @@ class ApiServer:
         self._server.serve_forever()
 
     def stop(self) -> None:
-        """Stop accepting, end open watches and close the socket."""
+        """Stop accepting, end open watches and close the socket (once; later calls return)."""
+        if self.stopping.is_set():
+            return
         self.stopping.set()
         self._server.shutdown()
         self._server.server_close()

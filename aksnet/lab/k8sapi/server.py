@@ -79,15 +79,13 @@ class ApiServer:
         self._thread.start()
         log.debug("EMULATED kube-apiserver serving on port %d", self.port)
 
-    def serve_forever(self) -> None:
-        self._server.serve_forever()
-
     def stop(self) -> None:
         """Stop accepting, end open watches and close the socket (once; later calls return)."""
         if self.stopping.is_set():
             return
         self.stopping.set()
-        self._server.shutdown()
+        if self._thread is not None:  # shutdown() waits for a serve_forever that must be running
+            self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=10)

@@ -25,6 +25,8 @@ A phase, in short::
                         simulate=lambda f, vm=vm: f.set(vm.host, VMState(vm.name), "Running"),
                     )
 
+    # The journal holds the target's run lease (aksnet.state.lease) while it is open: a second
+    # run of "c1" gets StateConflict naming the holder. A dry run takes no lease.
     with StoreJournal(store_path, kind="create", target="c1") as journal:
         result = apply(phases, journal=journal, listeners=[progress_bar])
     print(format_result(result))  # "no changes were needed: 0 actions performed" the second time

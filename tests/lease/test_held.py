@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from aksnet.errors import StateConflict
-from aksnet.plan import Action, apply
+from aksnet.plan import Action, apply, dry_run
 from aksnet.plan.journal import StoreJournal
 from aksnet.plan.runner import RunContext
 from aksnet.state.journal import JournalEntry, OperationJournal
@@ -151,3 +151,22 @@ def test_a_killed_holder_on_this_host_does_not_block_the_next_run(tmp_path: Path
         child.wait(timeout=30)
         if child.stderr is not None:
             child.stderr.close()
+
+
+def test_a_what_if_run_takes_no_lease_and_is_not_refused(tmp_path: Path) -> None:
+    db = tmp_path / "aksnet.db"
+    planned: list[str] = []
+
+    class Phase:
+        title = "plan"
+
+        def prepare(self, ctx: RunContext) -> bool:
+            return True
+
+        def run(self, ctx: RunContext) -> Iterator[Action]:
+            yield Action("h1", "New-VM c1-cp-0 on h1", lambda: planned.append("done"))
+
+    with StoreJournal(db, kind="create", target="c1") as running:
+        result = dry_run([Phase()])
+        assert [r.outcome for r in result.records] == ["planned"] and planned == []
+        assert lease_of(db) == running.lease.record  # type: ignore[union-attr]

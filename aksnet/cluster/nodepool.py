@@ -8,8 +8,11 @@ the store only, like Get-AksHciCluster.
 Decisions worth knowing:
 - New with the name of a pool that exists with the same settings converges (a resumed or
   repeated New does nothing more); with other settings it is refused.
-- Set -vmSize records the size for the pool's VMs created from then on; aksnet does not yet
-  replace the VMs that run (the result says so).
+- Set -vmSize records the size, then replaces the pool's VMs of another size one at a time
+  (a rolling replacement: drain, delete the node, remove the VM keeping its address and MAC,
+  create it again with the new size and join it). A run stopped halfway is finished by the next
+  one: a VM already removed is created again by the converge, the others are still found with
+  the old size.
 - Remove sets the pool's count to 0 (its VMs go as in a scale-down), then forgets the pool. A
   cluster keeps at least one node pool (as AKS does): removing the last one is refused; remove
   the cluster instead. A second Remove finds no pool (NotFound), like Remove-AksHciCluster.
@@ -23,10 +26,18 @@ from typing import Any
 
 from aksnet.cluster import records
 from aksnet.cluster.create import CreateOptions, check_supported
-from aksnet.cluster.hosts import HostConnections
-from aksnet.cluster.scale import RESERVED_POOL_NAMES, ScaleResult, change_and_converge
+from aksnet.cluster.hosts import HostConnections, close_all
+from aksnet.cluster.scale import (
+    RESERVED_POOL_NAMES,
+    ReplaceFinder,
+    Replacement,
+    ScaleResult,
+    SurplusVm,
+    change_and_converge,
+)
 from aksnet.errors import InvalidInput, NotFound, StateConflict
 from aksnet.infra.macpool import colon_form
+from aksnet.infra.vms import VmFact, VmSpec
 from aksnet.model.cluster import (
     DEFAULT_MAX_PODS,
     ClusterSpec,
@@ -39,10 +50,6 @@ from aksnet.state.macs import macs_of
 from aksnet.state.store import Store
 
 _PHASES = {records.CREATING: "Creating", records.REMOVING: "Deleting"}
-VM_SIZE_NOT_APPLIED = (
-    "Node pool '{pool}': the VM size {size} applies to VMs created from now on; the {count} "
-    "VM(s) that run keep their size (aksnet does not replace running VMs yet)."
-)
 
 
 @dataclass(frozen=True)
@@ -174,10 +181,9 @@ def set_node_pool(
     if count is not None:
         check_int_range("count", count, 0, 200)
     size = lookup_vm_size(vm_size, "vmSize").name if vm_size is not None else None
-    pool = _pool(store.get_cluster(cluster), name)
-    warnings = []
-    if size is not None and size != pool.vm_size and pool.count > 0:
-        warnings.append(VM_SIZE_NOT_APPLIED.format(pool=name, size=size, count=pool.count))
+    _pool(store.get_cluster(cluster), name)  # NotFound first
+    options = options or CreateOptions()
+    to_replace = resized_vms(name, options.root) if size is not None else None
 
     def change(target: Store) -> ClusterSpec:
         return target.set_node_pool(
@@ -185,8 +191,39 @@ def set_node_pool(
         )
 
     return change_and_converge(
-        store, cluster, change, hosts, what_if=what_if, options=options, warnings=warnings
+        store, cluster, change, hosts, what_if=what_if, options=options, to_replace=to_replace
     )
+
+
+def resized_vms(pool_name: str, root: str) -> ReplaceFinder:
+    """The pool's VMs whose processors or memory differ from the pool's VM size, as read from
+    the hosts (one round trip per VM and host), lowest-numbered first."""
+
+    def find(store: Store, spec: ClusterSpec, hosts: HostConnections) -> list[Replacement]:
+        pool = _pool(spec, pool_name)
+        size = lookup_vm_size(pool.vm_size)
+        macs = {m.owner: m.mac for m in macs_of(store, cluster=spec.name)}
+        addresses = {a.owner: str(a.address) for a in store.allocations(cluster=spec.name)}
+        names = [f"{spec.name}-{pool.name}-{i}".lower() for i in range(pool.count)]
+        sessions = hosts.open()
+        try:
+            found = []
+            for vm_name in (n for n in names if n in macs):
+                wanted = VmSpec(vm_name, 0, 0, macs[vm_name], None, "", rf"{root}\{vm_name}", "")
+                fact = VmFact(sessions, wanted, clustered=False)
+                for host in sorted(sessions):
+                    vm = fact.read(host).vm
+                    if vm is not None and (vm.processor_count, vm.memory_startup) != (
+                        size.cpu,
+                        size.memory_bytes,
+                    ):
+                        held = SurplusVm(vm_name, macs[vm_name], addresses.get(vm_name))
+                        found.append(Replacement(held, host, size.name))
+            return found
+        finally:
+            close_all(sessions)
+
+    return find
 
 
 def remove_node_pool(

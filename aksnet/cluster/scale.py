@@ -50,7 +50,7 @@ from aksnet.model.cluster import ClusterSpec
 from aksnet.plan import RunResult, apply, dry_run
 from aksnet.plan.facts import Forecast
 from aksnet.plan.journal import StoreJournal
-from aksnet.plan.runner import RunContext
+from aksnet.plan.runner import ActionRecord, RunContext
 from aksnet.remote.base import PowerShellSession
 from aksnet.remote.ssh import SSHSession
 from aksnet.state.lease import Holder, Leases
@@ -70,27 +70,49 @@ class SurplusVm:
     address: str | None
 
 
+@dataclass(frozen=True)
+class Replacement:
+    """A VM to make again (its VM size changed), where it runs now."""
+
+    vm: SurplusVm
+    host: str
+    size: str
+
+
+ReplaceFinder = Callable[[Store, ClusterSpec, HostConnections], list[Replacement]]
+
+
 @dataclass
 class ScaleResult:
+    """The runs of one change, in order: removals, the create, and per replaced VM its removal
+    and the create that re-made it (`create` is the last create: the cluster's nodes now)."""
+
     name: str
-    removal: RunResult
+    runs: list[RunResult]
     create: CreateResult
     removed: list[str]
+    replaced: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     @property
     def what_if(self) -> bool:
-        return self.removal.dry_run
+        return self.create.run.dry_run
+
+    @property
+    def resumed(self) -> bool:
+        """Whether the first run continued an operation a killed or failed run left open."""
+        return self.runs[0].resumed
 
     def to_dict(self) -> dict[str, Any]:
         created = self.create.to_dict()
-        records_ = [*self.removal.records, *self.create.run.records]
+        records_ = [r for run in self.runs for r in run.records]
         return {
             "Name": self.name,
             "WhatIf": self.what_if,
             "Actions": [{"Host": r.host, "Title": r.title, "Outcome": r.outcome} for r in records_],
-            "Changes": len(self.removal.changes) + len(self.create.run.changes),
+            "Changes": sum(len(run.changes) for run in self.runs),
             "RemovedNodes": self.removed,
+            "ReplacedNodes": self.replaced,
             "Nodes": created["Nodes"],
             "Warnings": [*self.warnings, *created["Warnings"]],
         }
@@ -124,6 +146,7 @@ def change_and_converge(
     what_if: bool = False,
     options: CreateOptions | None = None,
     warnings: Sequence[str] = (),
+    to_replace: ReplaceFinder | None = None,
 ) -> ScaleResult:
     """Record the change (validated; refused before anything changes), then converge to it.
 
@@ -137,9 +160,25 @@ def change_and_converge(
     if what_if:
         with scratch_copy(store, name) as scratch:
             spec = change(scratch)
-            return converge(scratch, spec, hosts, what_if=True, options=options, warnings=warnings)
+            return converge(
+                scratch,
+                spec,
+                hosts,
+                what_if=True,
+                options=options,
+                warnings=warnings,
+                to_replace=to_replace,
+            )
     spec = change(store)
-    return converge(store, spec, hosts, what_if=False, options=options, warnings=warnings)
+    return converge(
+        store,
+        spec,
+        hosts,
+        what_if=False,
+        options=options,
+        warnings=warnings,
+        to_replace=to_replace,
+    )
 
 
 def refuse_while_removing(store: Store, name: str) -> None:
@@ -168,12 +207,28 @@ def converge(
     what_if: bool,
     options: CreateOptions,
     warnings: Sequence[str] = (),
+    to_replace: ReplaceFinder | None = None,
 ) -> ScaleResult:
-    """Remove the VMs the recorded spec no longer has, then create what it lacks."""
+    """Remove the VMs the recorded spec no longer has, then create what it lacks; then, one VM
+    at a time, replace those `to_replace` finds (drain, delete, remove the VM keeping its
+    address and MAC, create it again)."""
     surplus = surplus_vms(store, spec)
-    removal = _remove_surplus(store, spec, surplus, hosts, what_if=what_if, options=options)
+    removal = remove_nodes(store, spec, surplus, hosts, what_if=what_if, options=options)
     created = create_cluster(store, spec, hosts, what_if=what_if, options=options)
-    return ScaleResult(spec.name, removal, created, [vm.name for vm in surplus], list(warnings))
+    result = ScaleResult(
+        spec.name, [removal, created.run], created, [vm.name for vm in surplus], [], list(warnings)
+    )
+    for vm in to_replace(store, spec, hosts) if to_replace is not None else []:
+        run = remove_nodes(store, spec, [vm.vm], hosts, what_if=what_if, options=options, keep=True)
+        result.runs.append(run)
+        result.replaced.append(vm.vm.name)
+        if what_if:  # the VM still runs in a what-if, so create's plan cannot list it
+            title = f"New-VM {vm.vm.name} again with VM size {vm.size} (joins again)"
+            result.runs.append(RunResult(True, [ActionRecord(vm.host, title, "create", "planned")]))
+            continue
+        result.create = create_cluster(store, spec, hosts, options=options)
+        result.runs.append(result.create.run)
+    return result
 
 
 def surplus_vms(store: Store, spec: ClusterSpec) -> list[SurplusVm]:
@@ -196,7 +251,7 @@ def surplus_vms(store: Store, spec: ClusterSpec) -> list[SurplusVm]:
     return [SurplusVm(vm, macs.get(vm), addresses.get(vm)) for _, vm in ordered]
 
 
-def _remove_surplus(
+def remove_nodes(
     store: Store,
     spec: ClusterSpec,
     surplus: Sequence[SurplusVm],
@@ -204,14 +259,17 @@ def _remove_surplus(
     *,
     what_if: bool,
     options: CreateOptions,
+    keep: bool = False,
 ) -> RunResult:
+    """The "Remove nodes" phase (journal kind 'scale'); keep: the VMs' addresses and MACs stay
+    theirs (a replacement), else they are released."""
     if not surplus:
         return RunResult(what_if)
     keys = ClusterKeys.beside(store.path, spec.name)
     first = first_control_plane(store, spec, keys, options.admin_user)
     sessions = hosts.open()
     try:
-        phase = RemoveNodes(store, surplus, first, sessions, options.root, keys)
+        phase = RemoveNodes(store, surplus, first, sessions, options.root, keys, keep=keep)
         if what_if:
             return dry_run([phase], listeners=options.listeners)
         with StoreJournal(store.path, kind="scale", target=spec.name) as journal:
@@ -281,8 +339,6 @@ class RemoveNodes:
     the nodes that stay): drain and delete the node, remove the VM, free its address and MAC.
     The store's release is an action too (host "store"), so a what-if lists it."""
 
-    title = "Remove nodes"
-
     def __init__(
         self,
         store: Store,
@@ -291,9 +347,12 @@ class RemoveNodes:
         sessions: Mapping[str, PowerShellSession],
         root: str,
         keys: ClusterKeys,
+        *,
+        keep: bool = False,
     ) -> None:
         self.store, self.surplus, self.first = store, list(surplus), first
-        self.sessions, self.root, self.keys = sessions, root, keys
+        self.sessions, self.root, self.keys, self.keep = sessions, root, keys, keep
+        self.title = "Replace nodes" if keep else "Remove nodes"
 
     def prepare(self, ctx: RunContext) -> bool:
         return bool(self.surplus)
@@ -304,7 +363,8 @@ class RemoveNodes:
             if vm.mac is not None:  # no MAC: its VM was never created
                 for host in sorted(self.sessions):
                     remove_vm(ctx, self.sessions, host, vm.name, vm.mac, self.root)
-            self._release(ctx, vm)
+            if not self.keep:
+                self._release(ctx, vm)
 
     def _leave_cluster(self, ctx: RunContext, name: str) -> None:
         cp, shell = self.first.name, self.first.shell

@@ -83,7 +83,7 @@ def test_a_killed_scale_down_is_finished_by_the_next_run(fabric: Fabric) -> None
     assert f"{NAME}-linux-2" in node_addresses(fabric, NAME)  # ... and before its release
 
     finished = api.set_node_pool(fabric.store, NAME, "linux", fabric.hosts, count=1)
-    assert finished.removed == surplus and finished.removal.resumed  # the same operation
+    assert finished.removed == surplus and finished.resumed  # the same operation
     assert all_vms(fabric) == [f"{NAME}-cp-0", f"{NAME}-linux-0"]
     assert registered(fabric, NAME) == [f"{NAME}-cp-0", f"{NAME}-linux-0"]
     assert sorted(node_addresses(fabric, NAME)) == [f"{NAME}-cp-0", f"{NAME}-linux-0"]

@@ -19,9 +19,11 @@ import yaml
 from aksnet import api
 from aksnet.cli import main
 from aksnet.cluster.create import CreateOptions
+from aksnet.cluster.hosts import close_all
 from aksnet.cluster.keys import ClusterKeys
 from aksnet.cluster.scale import ScaleResult
 from aksnet.lab import k8sregistry
+from aksnet.remote.base import Cmdlet
 from aksnet.state.macs import macs_of
 from tests.cluster.conftest import Fabric, k8s_calls
 
@@ -52,6 +54,18 @@ def registered(fabric: Fabric, cluster: str) -> list[str]:
     # The lab keeps a registry per API endpoint for its life, and each test's fresh store hands
     # out the same VIP: nodes of an earlier test's cluster may still be listed there.
     return sorted(n for n in document.get("nodes", {}) if n.startswith(f"{cluster}-"))
+
+
+def vm_size_on_host(fabric: Fabric, vm: str) -> tuple[int, int]:
+    sessions = fabric.hosts.open()
+    try:
+        for session in sessions.values():
+            for found in session.invoke(Cmdlet.of("Get-VM")):
+                if found["Name"] == vm:
+                    return int(found["ProcessorCount"]), int(found["MemoryStartup"])
+    finally:
+        close_all(sessions)
+    raise AssertionError(f"{vm} is on no host")
 
 
 def titles(result: ScaleResult) -> list[str]:
@@ -138,6 +152,28 @@ def test_a_linux_pool_scales_up_and_down_and_a_pool_comes_and_goes(
         assert any(c[-4:] == [DRAIN[0], vm, *DRAIN[1:]] for c in calls), calls
         assert any(c[-3:] == ["delete", "node", vm] for c in calls), calls
     assert api.set_node_pool(store, "cs", "linux", hosts, count=1).to_dict()["Changes"] == 0
+
+    # -vmSize: the running VM is replaced with the new size (same address and MAC).
+    kept = (node_addresses(fabric, "cs")["cs-linux-0"], macs_of(store, cluster="cs"))
+    before = snapshot(fabric)
+    plan = api.set_node_pool(store, "cs", "linux", hosts, vm_size="Standard_A2_v2", what_if=True)
+    assert plan.replaced == ["cs-linux-0"]
+    assert any(
+        t.startswith("New-VM cs-linux-0 again with VM size Standard_A2_v2") for t in titles(plan)
+    )
+    assert snapshot(fabric) == before
+    resized = api.set_node_pool(store, "cs", "linux", hosts, vm_size="Standard_A2_v2")
+    assert resized.replaced == ["cs-linux-0"] and not resized.removed
+    done = titles(resized)
+    assert "kubectl delete node cs-linux-0 through cs-cp-0" in done
+    assert any(t.startswith("Remove-VM cs-linux-0") for t in done)
+    assert any(t.startswith("New-VM cs-linux-0") for t in done)
+    assert any("kubeadm join" in t and t.endswith(" on cs-linux-0") for t in done)
+    assert (vm_size_on_host(fabric, "cs-linux-0")) == (2, 4 * 1024**3)
+    assert (node_addresses(fabric, "cs")["cs-linux-0"], macs_of(store, cluster="cs")) == kept
+    assert registered(fabric, "cs") == ["cs-cp-0", "cs-linux-0"]
+    again = api.set_node_pool(store, "cs", "linux", hosts, vm_size="Standard_A2_v2")
+    assert again.replaced == [] and again.to_dict()["Changes"] == 0
 
     # A pool added, then removed with its VM.
     added = api.new_node_pool(store, "cs", hosts, name="extra", count=1, options=OPTIONS)

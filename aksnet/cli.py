@@ -303,7 +303,7 @@ def _nodepool_commands(groups: Any, common: argparse.ArgumentParser) -> None:
     get.set_defaults(handler=_nodepool_get, render=_render_nodepools)
     scale = verbs.add_parser("set", parents=[common, lab_dir, named], help="Set-AksHciNodePool")
     scale.add_argument("--count", type=int, help="the number of nodes to scale to")
-    scale.add_argument("--vm-size", help="the VM size of the pool's new VMs")
+    scale.add_argument("--vm-size", help="the pool's VM size (its VMs are replaced, one by one)")
     scale.set_defaults(handler=_nodepool_set, render=_render_run)
     remove = verbs.add_parser(
         "remove", parents=[common, lab_dir, named], help="Remove-AksHciNodePool"

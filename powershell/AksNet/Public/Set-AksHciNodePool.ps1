@@ -7,8 +7,9 @@ function Set-AksHciNodePool {
     With -count, scales the pool. Scaling up allocates addresses and creates and joins the new
     VMs. Scaling down drains (kubectl drain --ignore-daemonsets --delete-emptydir-data) and
     deletes the highest-numbered nodes through the first control plane, removes their VMs,
-    disks and seed ISOs, and releases their addresses and MACs. With -vmSize, the size applies
-    to VMs created from then on (running VMs keep theirs; a warning says so). Refused before
+    disks and seed ISOs, and releases their addresses and MACs. With -vmSize, the pool's VMs of
+    another size are replaced one at a time (drained, deleted, created again with the new size
+    and the same address and MAC, joined again). Refused before
     anything changes when a value is not allowed or the node IP pool lacks free addresses. A
     second run changes nothing. With -WhatIf it lists every action and changes nothing.
 
@@ -22,7 +23,7 @@ function Set-AksHciNodePool {
     The number of nodes to scale to (0 to 200).
 
     .PARAMETER vmSize
-    The VM size for the pool's new nodes (see Get-AksHciVmSize).
+    The pool's VM size (see Get-AksHciVmSize); running VMs of another size are replaced.
 
     .PARAMETER autoScaler
     Accepted for AksHci compatibility; aksnet has no autoscaler yet (a warning says so).

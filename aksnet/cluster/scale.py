@@ -14,6 +14,9 @@ changes), then the cluster is converged to the recorded spec:
    killed run, run again, finishes the job; a second run finds nothing to do.
 2. **Create what is missing**: aksnet.cluster.create.create_cluster with the recorded spec
    (it provisions and joins the VMs the spec has and the hosts lack; zero actions otherwise).
+3. **Replace nodes** (Set-AksHciNodePool -vmSize only): one VM at a time, a VM of the pool whose
+   processors or memory on its host differ from the pool's size is drained, deleted and removed
+   as in step 1 but keeps its address and MAC, then create_cluster makes it again and joins it.
 
 What-if runs the same code against a scratch copy of the store and of the cluster's key folder,
 under the runner's dry run: it lists every action and changes nothing anywhere.

@@ -23,8 +23,10 @@ import logging
 from typing import Any
 
 import pytest
+import yaml
 
 from aksnet import api
+from aksnet.cluster.cni import CNI_FILE
 from aksnet.cluster.create import CreateOptions
 from aksnet.cluster.keys import ClusterKeys
 from aksnet.infra.provision import DEFAULT_IMAGE, DEFAULT_ROOT, DEFAULT_WINDOWS_IMAGE
@@ -97,7 +99,7 @@ def test_a_cluster_with_a_windows_worker_end_to_end(
     addresses = {n["Name"]: n["Address"] for n in created.nodes}
     assert sorted(addresses) == sorted([*linux, windows])
     _check_vms(fabric, created.placement, spec, windows)
-    _check_linux_nodes(fabric, name, {vm: addresses[vm] for vm in linux})
+    _check_linux_nodes(fabric, name, {vm: addresses[vm] for vm in linux}, plugin)
     cidrs = _pod_cidrs(fabric, name, addresses[linux[0]], [*linux, windows])
     cidr = cidrs[windows]
     assert len(set(cidrs.values())) == 4  # one /24 per node, the Windows one its own
@@ -164,13 +166,27 @@ def _one(output: list[Any], key: str) -> dict[str, Any]:
     return found
 
 
-def _check_linux_nodes(fabric: Fabric, name: str, addresses: dict[str, str]) -> None:
+def _check_linux_nodes(fabric: Fabric, name: str, addresses: dict[str, str], plugin: str) -> None:
     keys = ClusterKeys.beside(fabric.store.path, name)
     for vm, address in addresses.items():
         known = KnownHosts(fabric.tmp / f"known_{vm}")
         known.pin(address, 22, keys.host_key(vm).public_line)  # the key aksnet generated
         with fabric.ssh(name, address, known) as ssh:
             assert ssh.run(["hostname"]).text.strip() == vm
+            if vm.endswith("-cp-0"):  # the CNI was applied through it
+                _check_cni(list(yaml.safe_load_all(ssh.run(["cat", CNI_FILE]).text)), plugin)
+
+
+def _check_cni(manifest: list[dict[str, Any]], plugin: str) -> None:
+    """The overlay Windows nodes can join: VXLAN, VNI 4096, UDP 4789 (Calico: VXLAN pool)."""
+    if plugin == "flannel":
+        (config,) = [d for d in manifest if d and d["kind"] == "ConfigMap"]
+        net_conf = json.loads(config["data"]["net-conf.json"])
+        assert net_conf["Backend"] == {"Type": "vxlan", "VNI": 4096, "Port": 4789}
+    else:
+        (installation,) = [d for d in manifest if d and d["kind"] == "Installation"]
+        (pool,) = installation["spec"]["calicoNetwork"]["ipPools"]
+        assert pool["encapsulation"] == "VXLAN"
 
 
 def _pod_cidrs(fabric: Fabric, name: str, control_plane: str, nodes: list[str]) -> dict[str, str]:

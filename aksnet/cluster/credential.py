@@ -98,8 +98,9 @@ def _server_of(data: bytes, node: str) -> str | None:
     try:
         document = yaml.safe_load(data)
         return str(document["clusters"][0]["cluster"]["server"])
-    except (yaml.YAMLError, KeyError, IndexError, TypeError) as error:
-        raise ProtocolError(node, f"{ADMIN_CONF} is not a kubeconfig") from error
+    except (yaml.YAMLError, KeyError, IndexError, TypeError):
+        # from None: a YAML error quotes the text around the problem, and that text is secret
+        raise ProtocolError(node, f"{ADMIN_CONF} is not a kubeconfig") from None
 
 
 def _write(target: Path, data: bytes, *, overwrite: bool) -> bool:

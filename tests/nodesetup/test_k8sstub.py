@@ -279,3 +279,16 @@ def test_upload_certs_is_listed_with_its_two_hour_expiry_and_opens_control_plane
     assert attempt(node, "sudo -n kubeadm join --config join.yaml")[0] == 0
     status, _ = attempt(node, "sudo -n kubeadm init phase upload-certs --certificate-key " + key)
     assert status == 1
+
+
+def test_kubectl_finds_the_nodes_cluster_when_its_kubeconfig_names_another_address(
+    node: Node,
+) -> None:
+    init_cluster(node)
+    # An admin.conf that names the node's own address (not the controlPlaneEndpoint).
+    node.sh(f"sudo -n sed -i 's#https://{ENDPOINT}#https://{node.vm.address}:6443#' "
+            "/etc/kubernetes/admin.conf")  # fmt: skip
+    assert node.vm.address in node.sh("sudo -n cat /etc/kubernetes/admin.conf")
+    status, out, _ = streams(node, f"sudo -n kubectl {ADMIN} get node n1 -o "
+                                   "jsonpath={.spec.podCIDR}")  # fmt: skip
+    assert (status, out) == (0, "10.244.0.0/24")

@@ -35,6 +35,9 @@ import yaml
 
 BIN_DIR = Path("/opt/aksnet-lab/bin")
 CALLS = Path("/var/lib/aksnet-lab/k8s-calls.jsonl")
+# The controlPlaneEndpoint this node initialised or joined (kubectl's fallback when its
+# kubeconfig names the API server by another address than the registry's key).
+NODE_CLUSTER = Path("/var/lib/aksnet-lab/cluster-endpoint")
 SUDOERS = Path("/etc/sudoers.d/aksnet-lab-path")
 PROFILE = Path("/etc/profile.d/aksnet-lab.sh")
 NODE_MARKER = Path("/etc/aksnet-lab-node")  # written by the lab's cloud-init into every node
@@ -158,6 +161,7 @@ def _register_init(by_kind: dict[str, dict[str, Any]]) -> None:
     k8sregistry.init_cluster(
         lab_dir, endpoint, str(networking["podSubnet"]), str(networking["serviceSubnet"])
     )
+    _remember_cluster(endpoint)
     name = str(init["nodeRegistration"]["name"])
     k8sregistry.register_node(
         lab_dir, endpoint, name, os_name="linux", address=address, role="control-plane"
@@ -198,7 +202,13 @@ def _register_join(join: dict[str, Any]) -> str:
         )
     except k8sregistry.RegistryError as error:
         raise Refused(str(error)) from None
+    _remember_cluster(endpoint)
     return endpoint
+
+
+def _remember_cluster(endpoint: str) -> None:
+    NODE_CLUSTER.parent.mkdir(parents=True, exist_ok=True)
+    NODE_CLUSTER.write_text(endpoint + "\n")
 
 
 def kubeadm_args(args: Sequence[str]) -> tuple[str, str]:

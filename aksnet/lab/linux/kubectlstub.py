@@ -2,7 +2,8 @@
 
 It answers from the lab's emulated control plane (aksnet.lab.k8sregistry, in the lab directory
 the wrapper names in AKSNET_LAB_DIR), for the cluster whose API server its kubeconfig names
-(--kubeconfig, else $KUBECONFIG, else ~/.kube/config), and knows these commands only, each checked
+(--kubeconfig, else $KUBECONFIG, else ~/.kube/config; when the registry knows no cluster by that
+address, the cluster this node initialised or joined), and knows these commands only, each checked
 the way kubectl checks it:
 
 - ``apply -f FILE``: well-formed objects are accepted; nothing is created;
@@ -27,7 +28,13 @@ from typing import Any
 import yaml
 
 from aksnet.lab import k8sregistry
-from aksnet.lab.linux.k8sstub import LAB_DIR_VARIABLE, Refused, ServerError, load_yaml
+from aksnet.lab.linux.k8sstub import (
+    LAB_DIR_VARIABLE,
+    NODE_CLUSTER,
+    Refused,
+    ServerError,
+    load_yaml,
+)
 
 _JSONPATH = re.compile(r"^\{((?:\.[A-Za-z][A-Za-z0-9]*)+)\}$")
 _DRAIN_FLAGS = {"--ignore-daemonsets", "--delete-emptydir-data", "--force"}
@@ -166,7 +173,10 @@ def cluster_of(kubeconfig: str | None) -> tuple[Path, str]:
             "The connection to the server localhost:8080 was refused - did you specify the "
             "right host or port?"
         ) from None
-    return Path(lab_dir), server.removeprefix("https://").rstrip("/")
+    endpoint = server.removeprefix("https://").rstrip("/")
+    if k8sregistry.read_cluster(lab_dir, endpoint) is None and NODE_CLUSTER.is_file():
+        endpoint = NODE_CLUSTER.read_text().strip()  # the cluster this node is part of
+    return Path(lab_dir), endpoint
 
 
 def _nodes(lab_dir: Path, endpoint: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import kubernetes
 import pytest
 from kubernetes.client.exceptions import ApiException
 
-from aksnet.lab.k8sapi import pki
+from aksnet.lab.k8sapi import discovery, pki
 from tests.k8sapi.fixtures import RunningApi, create_service
 
 
@@ -185,8 +185,18 @@ def test_kubectl_gets_nodes_and_services(running_api: RunningApi) -> None:
     kubectl = os.environ.get("AKSNET_TEST_KUBECTL") or shutil.which("kubectl")
     if kubectl is None:
         pytest.skip("no kubectl binary on this machine (AKSNET_TEST_KUBECTL names one)")
+    manifest = running_api.kubeconfig.with_name("web.json")
     body = {"metadata": {"name": "web"}, "spec": {"type": "LoadBalancer", "ports": [{"port": 80}]}}
-    create_service(running_api.core, "default", body)
+    manifest.write_text(json.dumps({"apiVersion": "v1", "kind": "Service", **body}))
+    # --validate=false: kubectl before 1.27 validates with OpenAPI v2, which is not served.
+    kubeconfig = str(running_api.kubeconfig)
+    created = subprocess.run(
+        [kubectl, "--kubeconfig", kubeconfig, "create", "--validate=false", "-f", str(manifest)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert created.returncode == 0, created.stderr
     done = subprocess.run(
         [kubectl, "--kubeconfig", str(running_api.kubeconfig), "get", "nodes,services"],
         capture_output=True,
@@ -211,3 +221,16 @@ def test_a_namespace_is_created_and_deleted_with_its_services(running_api: Runni
     core.delete_namespace("shop")
     services: Any = core.list_service_for_all_namespaces()
     assert [s.metadata.name for s in services.items] == ["kubernetes"]
+
+
+def test_openapi_v3_tells_kubectl_that_the_server_validates_service_fields() -> None:
+    document = discovery.document(discovery.OPENAPI_V3_CORE, "v1.28.3")
+    patch = document["paths"]["/api/v1/namespaces/{namespace}/services/{name}"]["patch"]
+    assert patch["x-kubernetes-group-version-kind"] == {
+        "group": "",
+        "kind": "Service",
+        "version": "v1",
+    }
+    assert {"name": "fieldValidation", "in": "query", "schema": {"type": "string"}} in patch[
+        "parameters"
+    ]

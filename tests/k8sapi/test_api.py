@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import shutil
 import ssl
 import subprocess
 import threading
@@ -17,7 +15,7 @@ import pytest
 from kubernetes.client.exceptions import ApiException
 
 from aksnet.lab.k8sapi import discovery, pki
-from tests.k8sapi.fixtures import RunningApi, create_service
+from tests.k8sapi.fixtures import RunningApi, create_service, kubectl_binary
 
 
 def raw_get(api: RunningApi, path: str, *, cert: pki.CertPair | None, tmp: Path) -> Any:
@@ -182,7 +180,7 @@ def test_a_watch_from_a_list_version_streams_the_later_changes(running_api: Runn
 
 
 def test_kubectl_gets_nodes_and_services(running_api: RunningApi) -> None:
-    kubectl = os.environ.get("AKSNET_TEST_KUBECTL") or shutil.which("kubectl")
+    kubectl = kubectl_binary()
     if kubectl is None:
         pytest.skip("no kubectl binary on this machine (AKSNET_TEST_KUBECTL names one)")
     manifest = running_api.kubeconfig.with_name("web.json")

@@ -21,6 +21,7 @@ from tests.k8sapi.fixtures import (
     SERVICE_SUBNET,
     client_for,
     create_service,
+    kubectl_binary,
     register_nodes,
 )
 
@@ -151,7 +152,7 @@ def test_in_a_network_namespace_on_a_lab_address(namespace: str, tmp_path: Path)
             timeout=60,
         )
         assert done.stdout.strip() == "['c1-cp-1', 'c1-w-1', 'c1-w-2']", done.stderr
-        kubectl = shutil.which("kubectl")
+        kubectl = kubectl_binary()
         if kubectl is not None:
             got = subprocess.run(
                 [*inside, kubectl, "--kubeconfig", str(kubeconfig), "get", "nodes", "-o", "name"],

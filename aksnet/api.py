@@ -430,12 +430,30 @@ def remove_node_pool(
 
 
 def get_credential(
-    store: Store, name: str, *, config_path: Path | str | None = None, overwrite: bool = False
+    store: Store,
+    name: str,
+    *,
+    config_path: Path | str | None = None,
+    overwrite: bool = False,
+    hosts: HostConnections | None = None,
 ) -> CredentialResult:
-    """Get-AksHciCredential -name [-configPath]: the admin kubeconfig, written owner-only."""
+    """Get-AksHciCredential -name [-configPath]: the admin kubeconfig, written owner-only.
+    hosts: needed only in the DHCP model, where the first control plane's host reports its
+    address (see optional_lab_hosts)."""
     from aksnet.cluster.credential import get_credential as fetch
 
-    return fetch(store, name, config_path=config_path, overwrite=overwrite)
+    return fetch(store, name, config_path=config_path, overwrite=overwrite, hosts=hosts)
+
+
+def optional_lab_hosts(lab_dir: Path | str | None = None) -> HostConnections | None:
+    """The running lab's hosts, or None when no lab runs (for reads that need hosts only
+    sometimes, like a DHCP cluster's addresses)."""
+    from aksnet.lab.daemon import LabNotRunning
+
+    try:
+        return lab_hosts(lab_dir)
+    except LabNotRunning:
+        return None
 
 
 def lab_hosts(lab_dir: Path | str | None = None) -> HostConnections:

@@ -203,6 +203,9 @@ def _cluster_lifecycle_commands(verbs: Any, common: argparse.ArgumentParser) -> 
     credential.add_argument(
         "--force", action="store_true", help="replace a config file that holds another kubeconfig"
     )
+    credential.add_argument(
+        "--lab-dir", help="the lab whose hosts report a DHCP cluster's addresses (as cluster new)"
+    )
     credential.set_defaults(handler=_cluster_credential, render=print_kv)
 
 
@@ -276,8 +279,9 @@ def _cluster_set(args: argparse.Namespace) -> dict[str, Any]:
 
 def _cluster_credential(args: argparse.Namespace) -> dict[str, Any]:
     with _store(args) as store:
+        hosts = api.optional_lab_hosts(args.lab_dir)
         return api.get_credential(
-            store, args.name, config_path=args.config_path, overwrite=args.force
+            store, args.name, config_path=args.config_path, overwrite=args.force, hosts=hosts
         ).to_dict()
 
 

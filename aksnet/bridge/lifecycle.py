@@ -175,7 +175,10 @@ def get_credential(request: Request, out: Emitter) -> None:
         )
         return
     with open_store() as store:
-        result = api.get_credential(store, p["name"], config_path=folder, overwrite=True)
+        hosts = api.optional_lab_hosts(None)  # a DHCP cluster's address comes from its host
+        result = api.get_credential(
+            store, p["name"], config_path=folder, overwrite=True, hosts=hosts
+        )
     out.result("AksNet.Credential", result.to_dict())
 
 

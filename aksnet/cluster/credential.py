@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from aksnet.cluster.create import CreateOptions
+from aksnet.cluster.hosts import HostConnections
 from aksnet.cluster.keys import ClusterKeys
 from aksnet.cluster.scale import first_control_plane
 from aksnet.errors import ProtocolError, RemoteCommandFailed, StateConflict
@@ -64,12 +65,14 @@ def get_credential(
     config_path: Path | str | None = None,
     overwrite: bool = False,
     admin_user: str = CreateOptions.admin_user,
+    hosts: HostConnections | None = None,
 ) -> CredentialResult:
-    """Get-AksHciCredential -name [-configPath]: write `<configPath>/config` (0600)."""
+    """Get-AksHciCredential -name [-configPath]: write `<configPath>/config` (0600). hosts:
+    where a DHCP cluster's first control plane reports its address (not needed otherwise)."""
     spec = store.get_cluster(name)  # NotFound first
     target = Path(config_path or default_config_dir()).expanduser() / "config"
     keys = ClusterKeys.beside(store.path, spec.name)
-    first = first_control_plane(store, spec, keys, admin_user)
+    first = first_control_plane(store, spec, keys, admin_user, hosts)
     try:
         data = _fetch(first.shell, first.name)
     finally:

@@ -27,6 +27,7 @@ from typing import Any
 from aksnet.cluster import records
 from aksnet.cluster.create import CreateOptions, check_supported
 from aksnet.cluster.hosts import HostConnections, close_all
+from aksnet.cluster.remove import owned_vm_fact
 from aksnet.cluster.scale import (
     RESERVED_POOL_NAMES,
     ReplaceFinder,
@@ -37,7 +38,6 @@ from aksnet.cluster.scale import (
 )
 from aksnet.errors import InvalidInput, NotFound, StateConflict
 from aksnet.infra.macpool import colon_form
-from aksnet.infra.vms import VmFact, VmSpec
 from aksnet.model.cluster import (
     DEFAULT_MAX_PODS,
     ClusterSpec,
@@ -209,8 +209,7 @@ def resized_vms(pool_name: str, root: str) -> ReplaceFinder:
         try:
             found = []
             for vm_name in (n for n in names if n in macs):
-                wanted = VmSpec(vm_name, 0, 0, macs[vm_name], None, "", rf"{root}\{vm_name}", "")
-                fact = VmFact(sessions, wanted, clustered=False)
+                fact = owned_vm_fact(sessions, vm_name, macs[vm_name], root)
                 for host in sorted(sessions):
                     vm = fact.read(host).vm
                     if vm is not None and (vm.processor_count, vm.memory_startup) != (

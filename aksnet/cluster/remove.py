@@ -88,6 +88,14 @@ class RemoveVms:
         return remove_all
 
 
+def owned_vm_fact(
+    sessions: Mapping[str, PowerShellSession], name: str, mac: int, root: str = DEFAULT_ROOT
+) -> VmFact:
+    """The fact (VM, disk, ISO) of a VM aksnet made, by name, MAC and folder under root."""
+    spec = VmSpec(name, 0, 0, mac, None, "", rf"{root}\{name}", "")
+    return VmFact(sessions, spec, clustered=False)
+
+
 def remove_vm(
     ctx: RunContext,
     sessions: Mapping[str, PowerShellSession],
@@ -101,7 +109,7 @@ def remove_vm(
     differencing disk, seed ISO), also when only the folder was left by a create stopped halfway.
     Used by cluster removal and by scale-down (aksnet.cluster.scale)."""
     session, folder = sessions[host], rf"{root}\{name}"
-    fact = VmFact(sessions, VmSpec(name, 0, 0, mac, None, "", folder, ""), clustered=False)
+    fact = owned_vm_fact(sessions, name, mac, root)
     found = ctx.fact(host, fact)
     vm = found.vm if found is not None else None
     if vm is not None:

@@ -45,10 +45,11 @@ from aksnet.cluster.cni import ADMIN_KUBECONFIG
 from aksnet.cluster.create import CreateOptions, CreateResult, check_supported, create_cluster
 from aksnet.cluster.hosts import HostConnections, close_all
 from aksnet.cluster.keys import ClusterKeys
-from aksnet.cluster.remove import remove_vm
+from aksnet.cluster.remove import owned_vm_fact, remove_vm
 from aksnet.errors import InvalidInput, ProtocolError, StateConflict
 from aksnet.infra.linuxfacts import sudo
 from aksnet.infra.macpool import colon_form
+from aksnet.infra.provision import DEFAULT_ROOT
 from aksnet.model.cluster import ClusterSpec
 from aksnet.plan import RunResult, apply, dry_run
 from aksnet.plan.facts import Forecast
@@ -269,7 +270,7 @@ def remove_nodes(
     if not surplus:
         return RunResult(what_if)
     keys = ClusterKeys.beside(store.path, spec.name)
-    first = first_control_plane(store, spec, keys, options.admin_user)
+    first = first_control_plane(store, spec, keys, options.admin_user, hosts, options.root)
     sessions = hosts.open()
     try:
         phase = RemoveNodes(store, surplus, first, sessions, options.root, keys, keep=keep)
@@ -292,30 +293,60 @@ class ControlPlaneShell:
 
 
 def first_control_plane(
-    store: Store, spec: ClusterSpec, keys: ClusterKeys, admin_user: str
+    store: Store,
+    spec: ClusterSpec,
+    keys: ClusterKeys,
+    admin_user: str,
+    hosts: HostConnections | None = None,
+    root: str = DEFAULT_ROOT,
 ) -> ControlPlaneShell:
-    """An SSH session to `<cluster>-cp-0` with the admin key, its host key pinned first."""
+    """An SSH session to `<cluster>-cp-0` with the admin key, its host key pinned first. Its
+    address is the store's (static model), else the one its host reports (DHCP model)."""
     name = f"{spec.name}-cp-0"
     held = [
         str(a.address)
         for a in store.allocations(spec.vnet, cluster=spec.name)
         if a.owner_kind == "vm" and a.owner == name
     ]
-    if not held:
+    address = held[0] if held else None
+    if address is None and hosts is not None:
+        address = reported_address(store, spec, name, hosts, root)
+    if address is None:
         raise StateConflict(
-            f"Cluster '{spec.name}' has no address for its first control plane {name}: create "
-            "the cluster first (New-AksHciCluster).",
+            f"No address is known for {name}, the first control plane of cluster "
+            f"'{spec.name}': create the cluster first (New-AksHciCluster), or, in the DHCP "
+            "model, start its VM.",
             target=spec.name,
         )
     known_hosts = keys.known_hosts
-    known_hosts.pin(held[0], 22, keys.host_key(name).public_line)
+    known_hosts.pin(address, 22, keys.host_key(name).public_line)
     shell = SSHSession(
-        held[0],
+        address,
         username=admin_user,
         private_key=keys.admin().to_paramiko(),
         known_hosts=known_hosts,
     )
-    return ControlPlaneShell(name, held[0], shell)
+    return ControlPlaneShell(name, address, shell)
+
+
+def reported_address(
+    store: Store, spec: ClusterSpec, vm: str, hosts: HostConnections, root: str
+) -> str | None:
+    """The first IPv4 address the VM's host reports for it (Get-VMNetworkAdapter), as
+    aksnet.infra.provision learns DHCP addresses; None when no host has it running."""
+    macs = {m.owner: m.mac for m in macs_of(store, cluster=spec.name)}
+    if vm not in macs:
+        return None
+    sessions = hosts.open()
+    try:
+        fact = owned_vm_fact(sessions, vm, macs[vm], root)
+        for host in sorted(sessions):
+            found = fact.read(host).vm
+            if found is not None and found.ip_addresses:
+                return found.ip_addresses[0]
+    finally:
+        close_all(sessions)
+    return None
 
 
 class RegisteredNodes:

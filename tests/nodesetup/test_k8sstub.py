@@ -65,6 +65,31 @@ def test_kubeadm_accepts_a_valid_init_and_leaves_what_kubeadm_leaves(node: Node)
     assert call["config"][0]["bootstrapTokens"] == [{"token": "<23 characters>"}]
 
 
+def test_init_starts_the_emulated_api_server_that_admin_conf_reaches(node: Node) -> None:
+    """kubeadm init leaves an API server on the node's address:6443 (as kube-apiserver's static
+    pod would), with a certificate for the node and the VIP, and an admin.conf that reaches it."""
+    import kubernetes
+    import yaml
+
+    from aksnet.loadbalancer.sync import api_client_for
+
+    write(node, "init.yaml", INIT_CONFIG)
+    assert attempt(node, "sudo -n kubeadm init --config init.yaml")[0] == 0
+    admin = yaml.safe_load(node.sh("sudo -n cat /etc/kubernetes/admin.conf"))
+    assert admin["clusters"][0]["cluster"]["server"] == "https://198.19.1.200:6443"
+    # No load balancer holds the VIP here: reach the node itself, which the certificate names.
+    admin["clusters"][0]["cluster"]["server"] = f"https://{node.vm.address}:6443"
+    client = api_client_for(yaml.safe_dump(admin))
+    try:
+        nodes = kubernetes.client.CoreV1Api(client).list_node().items
+        names = [n.metadata.name for n in nodes if n.metadata is not None]
+        version = kubernetes.client.VersionApi(client).get_code()
+    finally:
+        client.close()  # type: ignore[no-untyped-call]
+    assert names == ["n1"]
+    assert "EMULATED" in version.git_version
+
+
 @pytest.mark.parametrize(
     ("change", "reason"),
     [

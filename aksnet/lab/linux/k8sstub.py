@@ -20,7 +20,6 @@ Lab only: product code never imports this module.
 
 from __future__ import annotations
 
-import datetime
 import json
 import os
 import re
@@ -130,13 +129,18 @@ def kubeadm(args: Sequence[str]) -> dict[str, Any]:
     if verb == "init":
         _check_init(by_kind)
         _register_init(by_kind)
-        _write_init_outputs(by_kind["ClusterConfiguration"])
+        _start_control_plane(by_kind["ClusterConfiguration"])
     else:
         join = by_kind["JoinConfiguration"]
         check_join(join)
         endpoint = _register_join(join)
+        if "controlPlane" in join:
+            _join_control_plane(endpoint)
         write_kubeconfig(Path("/etc/kubernetes/kubelet.conf"), "system:node", f"https://{endpoint}")
-    print(f"EMULATED kubeadm {verb} (aksnet lab): configuration accepted; nothing was started")
+    print(
+        f"EMULATED kubeadm {verb} (aksnet lab): configuration accepted; the lab's EMULATED API "
+        "server runs on control-plane nodes, nothing else was started"
+    )
     return {"verb": verb, "config_path": path, "config": [masked(d) for d in documents]}
 
 
@@ -287,39 +291,27 @@ def _require(ok: object, what: str) -> None:
         raise Refused(f"missing or invalid {what}")
 
 
-def _write_init_outputs(cluster: dict[str, Any]) -> None:
-    """A self-signed cluster CA and kubeconfigs, as real kubeadm init leaves them."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
+def _start_control_plane(cluster: dict[str, Any]) -> None:
+    """The cluster PKI, admin.conf and kubelet.conf, and the EMULATED API server on this node."""
+    from aksnet.lab.linux import controlplane
 
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kubernetes")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    pki = Path("/etc/kubernetes/pki")
-    pki.mkdir(parents=True, exist_ok=True)
-    (pki / "ca.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    _write_private(pki / "ca.key", key_pem)
-    server = f"https://{cluster['controlPlaneEndpoint']}"
-    write_kubeconfig(Path("/etc/kubernetes/admin.conf"), "kubernetes-admin", server)
-    write_kubeconfig(Path("/etc/kubernetes/kubelet.conf"), "system:node", server)
+    lab_dir, address = lab_context()
+    endpoint = str(cluster["controlPlaneEndpoint"])
+    service_subnet = str(cluster["networking"]["serviceSubnet"])
+    controlplane.start_after_init(lab_dir, address, endpoint, service_subnet)
+    write_kubeconfig(Path("/etc/kubernetes/kubelet.conf"), "system:node", f"https://{endpoint}")
+
+
+def _join_control_plane(endpoint: str) -> None:
+    """A joining control plane gets the shared CA and serves the API too, as kubeadm's does."""
+    from aksnet.lab import k8sregistry
+    from aksnet.lab.linux import controlplane
+
+    lab_dir, address = lab_context()
+    cluster = k8sregistry.read_cluster(lab_dir, endpoint)
+    if cluster is None:
+        raise Refused(f"no control plane at {endpoint}: kubeadm init has not run there")
+    controlplane.start_after_join(lab_dir, address, endpoint, str(cluster["serviceSubnet"]))
 
 
 def write_kubeconfig(path: Path, user: str, server: str = "https://emulated:6443") -> None:

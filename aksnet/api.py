@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # the cluster operations load SSH, PSRP and templates: only w
     from aksnet.cluster.nodepool import NodePoolView
     from aksnet.cluster.remove import RemoveResult
     from aksnet.cluster.scale import ScaleResult
+    from aksnet.plan.progress import ProgressListener
 
 
 def open_store(path: Path | str | None = None) -> Store:
@@ -321,12 +322,17 @@ def list_clusters(store: Store) -> list[ClusterView]:
 
 
 def remove_cluster(
-    store: Store, name: str, hosts: HostConnections, *, what_if: bool = False
+    store: Store,
+    name: str,
+    hosts: HostConnections,
+    *,
+    what_if: bool = False,
+    listeners: Sequence[ProgressListener] = (),
 ) -> RemoveResult:
     """Remove-AksHciCluster: VMs, disks and ISOs off the hosts; addresses and MACs released."""
     from aksnet.cluster.remove import remove_cluster as remove
 
-    return remove(store, name, hosts, what_if=what_if)
+    return remove(store, name, hosts, what_if=what_if, listeners=listeners)
 
 
 def set_cluster(

@@ -11,7 +11,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aksnet import api
 from aksnet.errors import AksNetError, InvalidInput
@@ -22,7 +22,12 @@ from aksnet.model.cluster import (
     DEFAULT_SERVICE_CIDR,
 )
 from aksnet.output import print_kv, print_table
+from aksnet.plan.progress import ProgressListener
+from aksnet.progressbar import ProgressBars
 from aksnet.state.store import Store
+
+if TYPE_CHECKING:
+    from aksnet.cluster.create import CreateOptions
 
 Handler = Callable[[argparse.Namespace], Any]
 
@@ -57,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print JSON for scripts")
     common.add_argument("--store", help="the store file (default: $AKSNET_HOME/aksnet.db)")
+    common.add_argument(
+        "--no-progress", action="store_true", help="no progress bars on stderr (runs only)"
+    )
     parser = argparse.ArgumentParser(prog="aksnet", description=__doc__, parents=[common])
     groups = parser.add_subparsers(title="commands", metavar="COMMAND")
     _network_commands(groups, common)
@@ -71,6 +79,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _store(args: argparse.Namespace) -> Store:
     return api.open_store(args.store)
+
+
+def _listeners(args: argparse.Namespace) -> list[ProgressListener]:
+    """Progress bars on stderr (plain lines when stderr is not a terminal), unless refused."""
+    return [] if args.no_progress else [ProgressBars(sys.stderr)]
+
+
+def _options(args: argparse.Namespace) -> CreateOptions:
+    from aksnet.cluster.create import CreateOptions  # SSH, PSRP, templates: only when running
+
+    return CreateOptions(listeners=_listeners(args))
 
 
 def _network_commands(groups: Any, common: argparse.ArgumentParser) -> None:
@@ -249,7 +268,8 @@ def _cluster_new(args: argparse.Namespace) -> dict[str, Any]:
     with _store(args) as store:
         api.check_cluster_supported(store, spec)  # refused before any host is reached
         hosts = api.lab_hosts(args.lab_dir)
-        return api.new_cluster(store, spec, hosts, what_if=args.what_if).to_dict()
+        result = api.new_cluster(store, spec, hosts, what_if=args.what_if, options=_options(args))
+        return result.to_dict()
 
 
 def _cluster_get(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -262,7 +282,10 @@ def _cluster_get(args: argparse.Namespace) -> list[dict[str, Any]]:
 def _cluster_remove(args: argparse.Namespace) -> dict[str, Any]:
     hosts = api.lab_hosts(args.lab_dir)
     with _store(args) as store:
-        return api.remove_cluster(store, args.name, hosts, what_if=args.what_if).to_dict()
+        listeners = _listeners(args)
+        return api.remove_cluster(
+            store, args.name, hosts, what_if=args.what_if, listeners=listeners
+        ).to_dict()
 
 
 def _cluster_set(args: argparse.Namespace) -> dict[str, Any]:
@@ -274,6 +297,7 @@ def _cluster_set(args: argparse.Namespace) -> dict[str, Any]:
             hosts,
             control_plane_node_count=args.control_plane_node_count,
             what_if=args.what_if,
+            options=_options(args),
         ).to_dict()
 
 
@@ -329,6 +353,7 @@ def _nodepool_new(args: argparse.Namespace) -> dict[str, Any]:
             max_pod_count=args.max_pod_count,
             taints=args.taints,
             what_if=args.what_if,
+            options=_options(args),
         ).to_dict()
 
 
@@ -348,6 +373,7 @@ def _nodepool_set(args: argparse.Namespace) -> dict[str, Any]:
             count=args.count,
             vm_size=args.vm_size,
             what_if=args.what_if,
+            options=_options(args),
         ).to_dict()
 
 
@@ -355,7 +381,7 @@ def _nodepool_remove(args: argparse.Namespace) -> dict[str, Any]:
     hosts = api.lab_hosts(args.lab_dir)
     with _store(args) as store:
         return api.remove_node_pool(
-            store, args.cluster_name, args.name, hosts, what_if=args.what_if
+            store, args.cluster_name, args.name, hosts, what_if=args.what_if, options=_options(args)
         ).to_dict()
 
 

@@ -13,7 +13,7 @@ aksnet.infra.provision), and a role aksnet did not add is not aksnet's to remove
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,7 @@ from aksnet.errors import StateConflict
 from aksnet.infra.macpool import colon_form
 from aksnet.infra.provision import DEFAULT_ROOT
 from aksnet.infra.vms import VmFact, VmFacts, VmSpec
-from aksnet.plan import RunResult, apply, dry_run
+from aksnet.plan import ProgressListener, RunResult, apply, dry_run
 from aksnet.plan.journal import StoreJournal
 from aksnet.plan.parallel import HostWork
 from aksnet.plan.runner import RunContext
@@ -152,6 +152,7 @@ def remove_cluster(
     *,
     what_if: bool = False,
     root: str = DEFAULT_ROOT,
+    listeners: Sequence[ProgressListener] = (),
 ) -> RemoveResult:
     """Remove the cluster from the hosts, then from the store; with what_if, plan only."""
     spec = store.get_cluster(name)  # NotFound for a cluster aksnet does not know
@@ -160,10 +161,10 @@ def remove_cluster(
     try:
         phase = RemoveVms(owned, sessions, root)
         if what_if:
-            return RemoveResult(spec.name, dry_run([phase]), [], [])
+            return RemoveResult(spec.name, dry_run([phase], listeners=listeners), [], [])
         records.set_state(store, spec.name, records.REMOVING)
         with StoreJournal(store.path, kind="remove", target=spec.name) as journal:
-            run = apply([phase], journal=journal)
+            run = apply([phase], journal=journal, listeners=listeners)
     finally:
         close_all(sessions)
     addresses = [str(a.address) for a in store.allocations(cluster=spec.name)]

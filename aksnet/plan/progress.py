@@ -23,6 +23,8 @@ ACTION_OUTCOMES = ("done", "failed", "planned", "skipped")
 @dataclass(frozen=True)
 class PhaseStarted:
     title: str
+    index: int = 0  # 1-based position of the phase in its run; 0 when not known
+    total: int = 0  # how many phases the run has; 0 when not known
 
 
 @dataclass(frozen=True)

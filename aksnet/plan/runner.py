@@ -200,8 +200,9 @@ def dry_run(
 def run_phases(phases: Iterable[Phase], ctx: RunContext, emitter: Emitter) -> None:
     """prepare -> run for each phase in order; on failure, clean up the phases that ran."""
     ran: list[Phase] = []
-    for phase in phases:
-        emitter.emit(PhaseStarted(phase.title))
+    phases = list(phases)
+    for index, phase in enumerate(phases, start=1):
+        emitter.emit(PhaseStarted(phase.title, index, len(phases)))
         try:
             if not phase.prepare(ctx):
                 emitter.emit(PhaseFinished(phase.title, "skipped"))

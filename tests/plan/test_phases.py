@@ -59,11 +59,11 @@ def test_events_in_order_and_skipped_phase_reported() -> None:
     listener = RecordingListener()
     apply([Step("A"), Step("B", runs=False)], listeners=[listener])
     assert listener.events == [
-        PhaseStarted("A"),
+        PhaseStarted("A", 1, 2),
         ActionStarted("h1", "A action"),
         ActionFinished("h1", "A action", "done"),
         PhaseFinished("A", "done"),
-        PhaseStarted("B"),
+        PhaseStarted("B", 2, 2),
         PhaseFinished("B", "skipped"),
     ]
 

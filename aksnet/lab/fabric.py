@@ -26,7 +26,7 @@ from aksnet.infra.provision import DEFAULT_IMAGE, DEFAULT_WINDOWS_IMAGE
 from aksnet.infra.seediso import read_seed_iso
 from aksnet.lab import images
 from aksnet.lab.hyperv import FailoverCluster, HyperVHost, HyperVMachine, VMEvent, WindowsNode
-from aksnet.lab.linux import k8sstub
+from aksnet.lab.linux import k8sstub, svcstub
 from aksnet.lab.linux.dhcp import EmulatedDhcp
 from aksnet.lab.linux.network import LabNetwork
 from aksnet.lab.linux.node import LinuxVmRuntime, LinuxVmSpec
@@ -195,6 +195,7 @@ class Lab:
             self.runtime.start(LinuxVmSpec(event.name, mac, seed))
             # The node image has no Kubernetes binaries: the lab brings emulated ones.
             k8sstub.install(self.lab_dir, event.name)
+            svcstub.install(self.lab_dir, event.name)  # haproxy/keepalived units (LB VMs)
             address = str(self.runtime.address_of(event.name))
         self.hosts[event.host].set_guest_ips(event.name, mac, [address])
 

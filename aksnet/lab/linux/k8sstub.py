@@ -136,6 +136,8 @@ def kubeadm(args: Sequence[str]) -> dict[str, Any]:
         endpoint = _register_join(join)
         if "controlPlane" in join:
             _join_control_plane(endpoint)
+        else:
+            _start_node_ports(endpoint, str(join["nodeRegistration"]["name"]))
         write_kubeconfig(Path("/etc/kubernetes/kubelet.conf"), "system:node", f"https://{endpoint}")
     print(
         f"EMULATED kubeadm {verb} (aksnet lab): configuration accepted; the lab's EMULATED API "
@@ -312,6 +314,14 @@ def _join_control_plane(endpoint: str) -> None:
     if cluster is None:
         raise Refused(f"no control plane at {endpoint}: kubeadm init has not run there")
     controlplane.start_after_join(lab_dir, address, endpoint, str(cluster["serviceSubnet"]))
+
+
+def _start_node_ports(endpoint: str, node: str) -> None:
+    """A joined worker serves its Services' NodePorts, as kube-proxy and pods would."""
+    from aksnet.lab.linux import proxystub
+
+    lab_dir, address = lab_context()
+    proxystub.start_after_join(lab_dir, address, endpoint, node)
 
 
 def write_kubeconfig(path: Path, user: str, server: str = "https://emulated:6443") -> None:

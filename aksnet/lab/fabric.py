@@ -56,10 +56,15 @@ class LabSpec:
     host_storage_gb: int = 1024
     switch_name: str = "LabSwitch"
     username: str = "labadmin"
+    # Seconds from Start-VM until the guest answers (its sshd or WinRM listener starts): 0 boots
+    # at once; benchmarks set it to emulate boot time without blocking Start-VM.
+    boot_delay: float = 0.0
 
     def check(self) -> None:
         if not 1 <= self.hosts <= 8:  # AksHci supports at most 8 physical servers per cluster
             raise InvalidInput("hosts", self.hosts, "it must be from 1 to 8.")
+        if not 0 <= self.boot_delay <= 3600:
+            raise InvalidInput("boot_delay", self.boot_delay, "it must be from 0 to 3600 seconds.")
 
 
 class LabError(AksNetError):
@@ -91,6 +96,7 @@ class Lab:
         self.windows_nodes: dict[str, WindowsNode] = {}
         self._password = ""
         self._lock = threading.Lock()
+        self._booting: dict[str, threading.Timer] = {}  # VM name -> its pending boot_delay
 
     def start(self) -> Lab:
         self.lab_dir.mkdir(parents=True, exist_ok=True)
@@ -169,6 +175,10 @@ class Lab:
 
     def stop(self) -> None:
         """Stop every endpoint and node and remove the bridge; safe to call more than once."""
+        with self._lock:
+            booting, self._booting = list(self._booting.values()), {}
+        for timer in booting:
+            timer.cancel()
         for server in self.servers.values():
             server.stop()
         self.servers.clear()
@@ -180,6 +190,28 @@ class Lab:
         self.write_status("stopped")
 
     def _vm_started(self, event: VMEvent) -> None:
+        if self.spec.boot_delay <= 0:
+            self._boot(event)
+            return
+        timer = threading.Timer(self.spec.boot_delay, self._boot_later, args=(event,))
+        timer.daemon = True
+        with self._lock:
+            earlier = self._booting.pop(event.name, None)
+            self._booting[event.name] = timer
+        if earlier is not None:
+            earlier.cancel()
+        timer.start()
+
+    def _boot_later(self, event: VMEvent) -> None:
+        with self._lock:
+            if self._booting.pop(event.name, None) is None:
+                return  # stopped (or the lab stopped) while it was booting
+        try:
+            self._boot(event)
+        except Exception:  # nobody waits on a timer: the guest simply never answers
+            log.exception("aksnet lab: VM %r failed to boot", event.name)
+
+    def _boot(self, event: VMEvent) -> None:
         os_name = images.boot_os(event)  # None: no hard disk; a seeded VM then boots Linux
         seed = _seed_iso(event)
         if os_name == "Windows":
@@ -208,6 +240,10 @@ class Lab:
         self.write_status("running")
 
     def _vm_stopped(self, event: VMEvent) -> None:
+        with self._lock:
+            booting = self._booting.pop(event.name, None)
+        if booting is not None:
+            booting.cancel()
         if self.windows_vms is not None and self.windows_vms.knows(event.name):
             with self._lock:
                 self.windows_vms.stop(event.name)

@@ -13,7 +13,7 @@ import winrm
 from pypsrp.exceptions import AuthenticationError, WSManFaultError
 from pypsrp.powershell import PowerShell, RunspacePool
 
-from aksnet.lab.wsman import FaultPlan, WSManServer
+from aksnet.lab.wsman import FaultPlan, WSManServer, faults
 from aksnet.lab.wsman.faults import ENVELOPE_TOO_LARGE, OPERATION_TIMEOUT, SHELL_NOT_FOUND
 from aksnet.remote.base import Cmdlet
 from aksnet.remote.render import render_script
@@ -227,3 +227,16 @@ def test_pywinrm_retries_receive_timeouts(basic_server: WSManServer, machine: Fa
     assert not worker.is_alive()
     assert results[0].status_code == 0
     assert results[0].std_out == b'{"output":["released"]}\r\n'
+
+
+def test_default_latency_applies_to_plans_made_after_it() -> None:
+    before = FaultPlan()
+    try:
+        faults.set_default_latency(0.05)
+        assert FaultPlan().latency == 0.05 and before.latency == 0.0
+        with pytest.raises(ValueError, match="latency"):
+            faults.set_default_latency(float("nan"))
+        assert faults.default_latency() == 0.05
+    finally:
+        faults.set_default_latency(0)
+    assert FaultPlan().latency == 0.0

@@ -39,6 +39,29 @@ KNOWN_FAULTS: dict[int, tuple[str, str]] = {
 
 FAULT_KINDS = ("drop", "http401", "wsman_fault")
 
+# The latency every FaultPlan starts with: benchmarks set it before the lab starts, so that the
+# servers the lab starts later (a Windows VM's WinRM listener at its boot) delay requests too.
+_default_latency = 0.0
+_default_lock = threading.Lock()
+
+
+def set_default_latency(seconds: float) -> None:
+    """Latency (s) per WSMan request for every FaultPlan made from now on (0 turns it off)."""
+    global _default_latency
+    _check_latency(seconds)
+    with _default_lock:
+        _default_latency = float(seconds)
+
+
+def default_latency() -> float:
+    with _default_lock:
+        return _default_latency
+
+
+def _check_latency(seconds: float) -> None:
+    if not isinstance(seconds, int | float) or not 0 <= seconds < float("inf"):
+        raise ValueError(f"latency seconds must be a finite number >= 0, got {seconds!r}")
+
 
 def fault_text(code: int, detail: str = "") -> tuple[str, str]:
     """(subcode, message) for a fault code; unknown codes get a generic internal error."""
@@ -62,15 +85,14 @@ class FaultPlan:
     def __init__(self, on_down: Callable[[bool], None] | None = None) -> None:
         self._lock = threading.Lock()
         self._on_down = on_down  # the server closes or reopens its listener
-        self._latency = 0.0
+        self._latency = default_latency()
         self._down = False
         self._pending: list[
             tuple[int, InjectedFault, str | None]
         ] = []  # [remaining, fault, action]
 
     def set_latency(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError(f"latency seconds must be >= 0, got {seconds!r}")
+        _check_latency(seconds)
         with self._lock:
             self._latency = float(seconds)
 

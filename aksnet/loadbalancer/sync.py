@@ -131,8 +131,11 @@ def api_client_for(kubeconfig: str) -> k8s.ApiClient:
     return made
 
 
-def sync_load_balancer(store: Store, cluster: str, api_client: k8s.ApiClient) -> SyncResult:
-    """One pass: VIPs for the cluster's LoadBalancer Services, status, events, frontends."""
+def sync_load_balancer(
+    store: Store, cluster: str, api_client: k8s.ApiClient, *, dry_run: bool = False
+) -> SyncResult:
+    """One pass: VIPs for the cluster's LoadBalancer Services, status, events, frontends.
+    dry_run: decide the same and report it, but write nothing (store, Services, Events)."""
     core = k8s.CoreV1Api(api_client)
     for attempt in (1, 2):
         services = [
@@ -140,7 +143,7 @@ def sync_load_balancer(store: Store, cluster: str, api_client: k8s.ApiClient) ->
             for s in _items(api_client, core.list_service_for_all_namespaces())
         ]
         try:
-            return _sync_once(store, cluster, core, api_client, services)
+            return _sync_once(store, cluster, core, api_client, services, dry_run)
         except StateConflict:
             if attempt == 2:
                 raise
@@ -154,6 +157,7 @@ def _sync_once(
     core: k8s.CoreV1Api,
     api_client: k8s.ApiClient,
     services: list[ServiceView],
+    dry_run: bool = False,
 ) -> SyncResult:
     spec = store.get_cluster(cluster)
     if spec.load_balancer.sku == "none":
@@ -165,11 +169,11 @@ def _sync_once(
     in_pool, next_free = _vip_pool(store.get_network(spec.vnet))
     plan = plan_vips(cluster, services, held, in_pool, next_free)
     result = SyncResult(cluster)
-    _apply_allocations(store, spec.vnet, cluster, plan, result)
+    _apply_allocations(store, spec.vnet, cluster, plan, result, dry_run)
     by_key = {s.key: s for s in services}
     for service in services:
-        result.services.append(_reconcile(core, api_client, service, plan, result))
-    _release_unheld(store, spec.vnet, cluster, plan, held, by_key, result)
+        result.services.append(_reconcile(core, api_client, service, plan, result, dry_run))
+    _release_unheld(store, spec.vnet, cluster, plan, held, by_key, result, dry_run)
     nodes = _items(api_client, core.list_node())
     api_vips = [
         a for a, h in held.items() if (h.owner_kind, h.cluster) == (API_VIP_OWNER_KIND, cluster)
@@ -227,11 +231,14 @@ def _apply_allocations(
     cluster: str,
     plan: VipPlan,
     result: SyncResult,
+    dry_run: bool,
 ) -> None:
     for address, owner in sorted(plan.new.items()):
-        store.allocate(
-            network, "vip", owner_kind=OWNER_KIND, owner=owner, addresses=[address], cluster=cluster
-        )
+        if not dry_run:
+            store.allocate(
+                network, "vip", owner_kind=OWNER_KIND, owner=owner, addresses=[address],
+                cluster=cluster,
+            )  # fmt: skip
         result.allocated.append(address)
 
 
@@ -243,6 +250,7 @@ def _release_unheld(
     held: Mapping[str, HeldVip],
     by_key: Mapping[str, ServiceView],
     result: SyncResult,
+    dry_run: bool,
 ) -> None:
     """Free the VIPs no Service holds; a VIP whose owner is gone but still shared is handed
     to a remaining holder, so the store names a live Service."""
@@ -250,9 +258,10 @@ def _release_unheld(
     for vip in ours:
         holders = sorted(k for k, a in plan.vip_of.items() if a == vip.address)
         if not holders:
-            store.release(network, [vip.address])
+            if not dry_run:
+                store.release(network, [vip.address])
             result.released.append(vip.address)
-        elif vip.owner not in holders:
+        elif vip.owner not in holders and not dry_run:
             with store.transaction() as tx:
                 tx.execute(
                     "UPDATE allocations SET owner = ? WHERE network = ? AND address = ?",
@@ -266,6 +275,7 @@ def _reconcile(
     service: ServiceView,
     plan: VipPlan,
     result: SyncResult,
+    dry_run: bool,
 ) -> ServiceOutcome:
     """Write the Service's status (and Event) as the plan says; returns its outcome."""
     ports = tuple(p.port for p in service.ports)
@@ -278,11 +288,12 @@ def _reconcile(
     # A Service that stopped being a LoadBalancer loses its address, as with a cloud provider.
     if (service.type == "LoadBalancer" or service.ingress_ips) and service.ingress_ips != wanted:
         body = {"status": {"loadBalancer": {"ingress": [{"ip": a} for a in wanted]}}}
-        core.patch_namespaced_service_status(service.name, service.namespace, body)
+        if not dry_run:
+            core.patch_namespaced_service_status(service.name, service.namespace, body)
         result.status_updated.append(service.key)
     refusal = plan.refused.get(service.key)
     if refusal is not None:
-        if _ensure_event(core, api_client, service, refusal):
+        if _ensure_event(core, api_client, service, refusal, dry_run):
             result.events.append(f"{service.key}: {refusal.reason}")
         return ServiceOutcome(
             service.namespace, service.name, service.type, ports=ports, problem=refusal
@@ -291,9 +302,14 @@ def _reconcile(
 
 
 def _ensure_event(
-    core: k8s.CoreV1Api, api_client: k8s.ApiClient, service: ServiceView, refusal: Refusal
+    core: k8s.CoreV1Api,
+    api_client: k8s.ApiClient,
+    service: ServiceView,
+    refusal: Refusal,
+    dry_run: bool = False,
 ) -> bool:
-    """A Warning Event on the Service, unless the same one is there; True when created."""
+    """A Warning Event on the Service, unless the same one is there; True when created (or,
+    in a dry run, when it would be)."""
     selector = f"involvedObject.name={service.name},involvedObject.kind=Service"
     existing = _items(
         api_client, core.list_namespaced_event(service.namespace, field_selector=selector)
@@ -306,6 +322,8 @@ def _ensure_event(
             and known.get("message") == refusal.message
         ):
             return False
+    if dry_run:
+        return True
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     body: dict[str, Any] = {
         "apiVersion": "v1",
@@ -396,10 +414,21 @@ def watch_load_balancer(
         if on_result is not None:
             on_result(result)
         version = None if listing.metadata is None else listing.metadata.resource_version
-        next_resync = time.monotonic() + resync_seconds
-        while not stop.is_set() and time.monotonic() < next_resync:
-            if _changed_within(core, version, poll_seconds):
-                break
+        wait_for_service_change(core, version, stop, poll_seconds, resync_seconds)
+
+
+def wait_for_service_change(
+    core: k8s.CoreV1Api,
+    version: str | None,
+    stop: threading.Event,
+    poll_seconds: int,
+    resync_seconds: float,
+) -> None:
+    """Return when a Service changed after `version`, `stop` is set, or resync_seconds passed."""
+    next_resync = time.monotonic() + resync_seconds
+    while not stop.is_set() and time.monotonic() < next_resync:
+        if _changed_within(core, version, poll_seconds):
+            return
 
 
 def _changed_within(core: k8s.CoreV1Api, version: str | None, seconds: int) -> bool:

@@ -15,6 +15,12 @@ document, with their expiry: expired tokens vanish from listings as kube-control
 token cleaner deletes them, and an upload expires 2 hours after it was made together with its
 proxy token, as kubeadm's kubeadm-certs Secret does. Joins check both (check_join_secrets).
 
+The stacked etcd's members: `kubeadm init` and each control-plane join add the node's member
+(a random uint64 ID, peer URL https://ADDRESS:2380); `kubeadm reset` on the node or `etcdctl
+member remove ID` takes it out. etcd refuses to remove its last member, and so does the registry.
+Each removal is kept in a log (member, how, members left) so tests can check that every member
+left exactly once and in which order.
+
 Writers take an exclusive flock on the document's lock file and replace the document atomically
 (readable by root only: it holds the emulated cluster's tokens), so emulated tools running in
 different nodes (processes) at once never lose a registration.
@@ -103,7 +109,47 @@ def register_node(
                 "role": role,
                 "podCIDR": _next_pod_cidr(document["podSubnet"], nodes.values()),
             }
+        if role == "control-plane":
+            members = document.setdefault("etcd", {}).setdefault("members", {})
+            members.setdefault(
+                name, {"id": secrets.randbits(63) | 1, "peerURL": f"https://{address}:2380"}
+            )
         return dict(nodes[name])
+
+
+# The stacked etcd
+
+
+def etcd_members(lab_dir: Path | str, endpoint: str) -> dict[str, dict[str, Any]]:
+    """The etcd members by name: {"id": uint64, "peerURL": "https://ADDRESS:2380"}."""
+    document = read_cluster(lab_dir, endpoint) or {}
+    members: dict[str, dict[str, Any]] = document.get("etcd", {}).get("members", {})
+    return {name: dict(member) for name, member in members.items()}
+
+
+def remove_etcd_member(lab_dir: Path | str, endpoint: str, member_id: int, *, how: str) -> str:
+    """Remove the member with that ID (how: 'reset' or 'member remove', for the log); returns
+    its name. Refused for an unknown ID and for the last member, as etcd refuses them."""
+    with _locked(lab_dir, endpoint) as document:
+        etcd = document.setdefault("etcd", {})
+        members: dict[str, Any] = etcd.setdefault("members", {})
+        named = [name for name, member in members.items() if member["id"] == member_id]
+        if not named:
+            raise RegistryError(f"etcdserver: member not found (ID {member_id:x})")
+        if len(members) == 1:
+            raise RegistryError("etcdserver: re-configuration failed: the last member cannot go")
+        del members[named[0]]
+        etcd.setdefault("removed", []).append(
+            {"name": named[0], "how": how, "membersLeft": len(members)}
+        )
+        return named[0]
+
+
+def etcd_removals(lab_dir: Path | str, endpoint: str) -> list[dict[str, Any]]:
+    """The log of member removals, in order: {"name", "how", "membersLeft"}."""
+    document = read_cluster(lab_dir, endpoint) or {}
+    removed: list[dict[str, Any]] = document.get("etcd", {}).get("removed", [])
+    return [dict(entry) for entry in removed]
 
 
 def remove_node(lab_dir: Path | str, endpoint: str, name: str) -> bool:

@@ -317,3 +317,54 @@ def test_kubectl_finds_the_nodes_cluster_when_its_kubeconfig_names_another_addre
     status, out, _ = streams(node, f"sudo -n kubectl {ADMIN} get node n1 -o "
                                    "jsonpath={.spec.podCIDR}")  # fmt: skip
     assert (status, out) == (0, "10.244.0.0/24")
+
+
+ETCDCTL = (
+    "-- etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt "
+    "--cert=/etc/kubernetes/pki/etcd/server.crt --key=/etc/kubernetes/pki/etcd/server.key"
+)
+
+
+def etcd_members(node: Node) -> dict[str, int]:
+    command = f"sudo -n kubectl {ADMIN} -n kube-system exec etcd-n1 {ETCDCTL} member list -w json"
+    status, out, err = streams(node, command)
+    assert status == 0, err
+    return {m["name"]: m["ID"] for m in json.loads(out)["members"]}
+
+
+def test_etcd_members_leave_by_etcdctl_or_kubeadm_reset_but_never_the_last(
+    node: Node, lab: Any
+) -> None:
+    from aksnet.lab import k8sregistry
+
+    init_cluster(node)
+    for name, address in (("etcd-b", "198.19.1.61"), ("etcd-c", "198.19.1.62")):
+        k8sregistry.register_node(
+            lab.lab_dir, ENDPOINT, name, os_name="linux", address=address, role="control-plane"
+        )
+    members = etcd_members(node)
+    assert {"n1", "etcd-b", "etcd-c"} <= set(members)
+    no_certs = f"sudo -n kubectl {ADMIN} -n kube-system exec etcd-n1 -- etcdctl member list -w json"
+    assert streams(node, no_certs)[0] == 1  # etcd serves TLS clients only
+    remove = f"sudo -n kubectl {ADMIN} -n kube-system exec etcd-n1 {ETCDCTL} member remove"
+    status, out, _ = streams(node, f"{remove} {members['etcd-c']:x}")
+    assert (status, out.startswith(f"Member {members['etcd-c']:x} removed")) == (0, True)
+    assert "etcd-c" not in etcd_members(node)
+    assert streams(node, f"{remove} {members['etcd-c']:x}")[0] == 1  # not a member any more
+
+    assert attempt(node, "sudo -n kubeadm reset")[0] == 1  # it would wait for its prompt
+    status, out = attempt(node, "sudo -n kubeadm reset --force")
+    assert (status, "n1: removed from the etcd cluster" in out) == (0, True)
+    assert "n1" not in k8sregistry.etcd_members(lab.lab_dir, ENDPOINT)
+    assert [r for r in k8sregistry.etcd_removals(lab.lab_dir, ENDPOINT)][-2:] == [
+        {"name": "etcd-c", "how": "member remove", "membersLeft": len(members) - 1},
+        {"name": "n1", "how": "reset", "membersLeft": len(members) - 2},
+    ]
+    assert node.sh("sudo -n ls /etc/kubernetes") == ""  # cleanup-node: kubeconfigs, PKI gone
+    assert "n1" in k8sregistry.read_cluster(lab.lab_dir, ENDPOINT)["nodes"]  # type: ignore[index]
+    for name in set(k8sregistry.etcd_members(lab.lab_dir, ENDPOINT)) - {"etcd-b"}:
+        member_id = k8sregistry.etcd_members(lab.lab_dir, ENDPOINT)[name]["id"]
+        k8sregistry.remove_etcd_member(lab.lab_dir, ENDPOINT, member_id, how="test")
+    last = k8sregistry.etcd_members(lab.lab_dir, ENDPOINT)["etcd-b"]["id"]
+    with pytest.raises(k8sregistry.RegistryError, match="last member"):
+        k8sregistry.remove_etcd_member(lab.lab_dir, ENDPOINT, last, how="test")

@@ -12,6 +12,11 @@ control plane (aksnet.lab.k8sregistry, in the lab directory the wrappers name in
 init records the cluster, its tokens and the node; a join is checked against the tokens and the
 certificate upload, then registered), record every call in /var/lib/aksnet-lab/k8s-calls.jsonl
 with secrets masked, and say they are EMULATED.
+`kubeadm reset --force` does what kubeadm's phases do: remove-etcd-member (this node's member
+leaves the stacked etcd, unless it is the only one, which kubeadm skips) and cleanup-node (the
+emulated API server stops; /etc/kubernetes's kubeconfigs, PKI and manifests go). Like kubeadm it
+leaves the Node object to `kubectl delete node`. Without --force it refuses: kubeadm would wait
+for an answer to its prompt, and no one answers over a non-interactive SSH command.
 modprobe never loads a module (that would change the machine's kernel): a module that is loaded
 or built in is reported present, any other is skipped with a note.
 
@@ -37,6 +42,7 @@ CALLS = Path("/var/lib/aksnet-lab/k8s-calls.jsonl")
 # The controlPlaneEndpoint this node initialised or joined (kubectl's fallback when its
 # kubeconfig names the API server by another address than the registry's key).
 NODE_CLUSTER = Path("/var/lib/aksnet-lab/cluster-endpoint")
+NODE_NAME = Path("/var/lib/aksnet-lab/node-name")  # its nodeRegistration.name (kubeadm reset)
 SUDOERS = Path("/etc/sudoers.d/aksnet-lab-path")
 PROFILE = Path("/etc/profile.d/aksnet-lab.sh")
 NODE_MARKER = Path("/etc/aksnet-lab-node")  # written by the lab's cloud-init into every node
@@ -48,6 +54,10 @@ _CA_HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
 _ENDPOINT = re.compile(r"^[A-Za-z0-9.-]+:[0-9]{1,5}$")
 
 
+KUBEADM_USAGE = (
+    "usage: kubeadm init|join --config FILE | token list|create|delete | "
+    "init phase upload-certs | reset --force"
+)
 LAB_DIR_VARIABLE = "AKSNET_LAB_DIR"  # set by the wrappers: where the emulated control plane is
 ADDRESS_VARIABLE = "AKSNET_LAB_NODE_ADDRESS"  # the node's address, as it registers
 _SECRET_ARGUMENT = re.compile(r"^([a-z0-9]{6}\.[a-z0-9]{16}|[0-9a-f]{64})$")
@@ -119,6 +129,8 @@ def _require_lab_node() -> None:
 
 
 def kubeadm(args: Sequence[str]) -> dict[str, Any]:
+    if list(args[:1]) == ["reset"]:
+        return reset(list(args[1:]))
     if list(args[:1]) == ["token"] or list(args[:3]) == ["init", "phase", "upload-certs"]:
         from aksnet.lab.linux import tokenstub
 
@@ -167,8 +179,8 @@ def _register_init(by_kind: dict[str, dict[str, Any]]) -> None:
     k8sregistry.init_cluster(
         lab_dir, endpoint, str(networking["podSubnet"]), str(networking["serviceSubnet"])
     )
-    _remember_cluster(endpoint)
     name = str(init["nodeRegistration"]["name"])
+    _remember_cluster(endpoint, name)
     k8sregistry.register_node(
         lab_dir, endpoint, name, os_name="linux", address=address, role="control-plane"
     )
@@ -208,20 +220,61 @@ def _register_join(join: dict[str, Any]) -> str:
         )
     except k8sregistry.RegistryError as error:
         raise Refused(str(error)) from None
-    _remember_cluster(endpoint)
+    _remember_cluster(endpoint, name)
     return endpoint
 
 
-def _remember_cluster(endpoint: str) -> None:
+def _remember_cluster(endpoint: str, name: str) -> None:
     NODE_CLUSTER.parent.mkdir(parents=True, exist_ok=True)
     NODE_CLUSTER.write_text(endpoint + "\n")
+    NODE_NAME.write_text(name + "\n")
+
+
+def reset(flags: list[str]) -> dict[str, Any]:
+    """`kubeadm reset --force`: remove-etcd-member, then cleanup-node (see the module doc)."""
+    if not set(flags) <= {"--force", "-f"} or not flags:
+        raise Refused(
+            f"reset: give --force (and no other flag), not {flags}: without it kubeadm waits "
+            f"for an answer to its prompt; {KUBEADM_USAGE}"
+        )
+    from aksnet.lab import k8sregistry
+
+    lab_dir, _ = lab_context()
+    member = "none (this node is no control plane of a cluster)"
+    if NODE_CLUSTER.is_file() and NODE_NAME.is_file():
+        endpoint, name = NODE_CLUSTER.read_text().strip(), NODE_NAME.read_text().strip()
+        members = k8sregistry.etcd_members(lab_dir, endpoint)
+        if name in members and len(members) == 1:
+            member = f"{name}: the only remaining etcd member, not removed (as kubeadm skips it)"
+        elif name in members:
+            k8sregistry.remove_etcd_member(lab_dir, endpoint, members[name]["id"], how="reset")
+            member = f"{name}: removed from the etcd cluster"
+    _cleanup_node()
+    print(f"EMULATED kubeadm reset (aksnet lab): etcd member {member}; node cleaned up")
+    return {"verb": "reset", "etcdMember": member}
+
+
+def _cleanup_node() -> None:
+    """Stop this node's emulated API server; remove what init/join wrote."""
+    import shutil
+    import signal
+    from contextlib import suppress
+
+    from aksnet.lab.linux import controlplane
+
+    with suppress(FileNotFoundError, ValueError, ProcessLookupError):
+        os.kill(int(controlplane.PID_FILE.read_text()), signal.SIGTERM)
+    controlplane.PID_FILE.unlink(missing_ok=True)
+    for path in (Path("/etc/kubernetes/pki"), Path("/etc/kubernetes/manifests")):
+        shutil.rmtree(path, ignore_errors=True)
+    for name in ("admin.conf", "kubelet.conf", "super-admin.conf"):
+        Path("/etc/kubernetes", name).unlink(missing_ok=True)
+    NODE_CLUSTER.unlink(missing_ok=True)
+    NODE_NAME.unlink(missing_ok=True)
 
 
 def kubeadm_args(args: Sequence[str]) -> tuple[str, str]:
-    usage = (
-        "usage: kubeadm init|join --config FILE | token list|create|delete | "
-        "init phase upload-certs"
-    )
+    usage = KUBEADM_USAGE
     if not args or args[0] not in ("init", "join"):
         raise Refused(f"unknown or missing command {list(args[:1])}; {usage}")
     rest = list(args[1:])

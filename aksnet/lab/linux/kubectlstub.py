@@ -10,7 +10,11 @@ the way kubectl checks it:
 - ``get node NAME -o jsonpath={.a.b}``, ``get nodes -o json`` (a v1 List of Nodes, as kubectl
   prints it): Nodes built from the registry, each Ready;
 - ``drain NAME --ignore-daemonsets --delete-emptydir-data``: the node becomes unschedulable;
-- ``delete node NAME``: the node leaves the registry (its podCIDR is free again).
+- ``delete node NAME``: the node leaves the registry (its podCIDR is free again);
+- ``-n kube-system exec etcd-NODE -- etcdctl --endpoints=https://127.0.0.1:2379 --cacert=...
+  --cert=... --key=... member list -w json | member remove HEXID``: the stacked etcd's members
+  (etcdctl's JSON, IDs as numbers) or one member's removal, from the registry. etcdctl without
+  the three certificate flags fails as the real one does against a TLS-only etcd.
 
 An unknown node is kubectl's ``Error from server (NotFound): nodes "NAME" not found`` (exit 1,
 nothing on standard output). Lab only: product code never imports this module.
@@ -21,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -51,10 +56,13 @@ def kubectl(args: Sequence[str]) -> dict[str, Any]:
         return _drain(kubeconfig, rest[1:])
     if rest[:2] in (["delete", kind] for kind in NODE_KINDS) and len(rest) == 3:
         return _delete_node(kubeconfig, rest[2])
+    if rest[:3] == ["-n", "kube-system", "exec"] and "--" in rest:
+        return _exec_etcdctl(kubeconfig, rest[3:])
     raise Refused(
         f"unsupported arguments {list(args)}; usage: kubectl apply -f FILE | get node NAME -o "
         "jsonpath=... | get nodes -o json | drain NAME --ignore-daemonsets "
-        "--delete-emptydir-data | delete node NAME"
+        "--delete-emptydir-data | delete node NAME | -n kube-system exec etcd-NODE -- etcdctl "
+        "... member list -w json|member remove ID"
     )
 
 
@@ -220,3 +228,60 @@ def node_object(record: dict[str, Any]) -> dict[str, Any]:
             "nodeInfo": {"operatingSystem": os_name, "architecture": "amd64"},
         },
     }
+
+
+ETCD_CERT_FLAGS = ("--cacert", "--cert", "--key")
+
+
+def _exec_etcdctl(kubeconfig: str | None, args: list[str]) -> dict[str, Any]:
+    """`exec etcd-NODE -- etcdctl ...` in the node's etcd static pod."""
+    split = args.index("--")
+    pods, command = args[:split], args[split + 1 :]
+    if len(pods) != 1 or command[:1] != ["etcdctl"]:
+        raise Refused(f"exec: give one pod and `-- etcdctl ...`, not {args}")
+    lab_dir, endpoint = cluster_of(kubeconfig)
+    members = k8sregistry.etcd_members(lab_dir, endpoint)
+    pod = pods[0]
+    if pod.removeprefix("etcd-") not in members:
+        raise ServerError(f'Error from server (NotFound): pods "{pod}" not found')
+    flags = {a.split("=", 1)[0] for a in command[1:] if a.startswith("--")}
+    if not set(ETCD_CERT_FLAGS) <= flags:
+        print("Error: context deadline exceeded", file=sys.stderr)
+        raise ServerError("command terminated with exit code 1")
+    verb = [a for a in command[1:] if not a.startswith("-")]
+    if verb == ["member", "list", "json"] and "-w" in command:
+        return _member_list(members, pod)
+    if verb[:2] == ["member", "remove"] and len(verb) == 3:
+        return _member_remove(lab_dir, endpoint, verb[2])
+    raise Refused(
+        f"etcdctl: the emulation knows `member list -w json` and `member remove ID`: {verb}"
+    )
+
+
+def _member_list(members: dict[str, Any], pod: str) -> dict[str, Any]:
+    listed = [
+        {
+            "ID": m["id"],
+            "name": name,
+            "peerURLs": [m["peerURL"]],
+            "clientURLs": [m["peerURL"].replace(":2380", ":2379")],
+        }
+        for name, m in sorted(members.items())
+    ]
+    own = members[pod.removeprefix("etcd-")]["id"]
+    print(json.dumps({"header": {"member_id": own, "raft_term": 2}, "members": listed}))
+    return {"verb": "etcdctl member list", "members": sorted(members)}
+
+
+def _member_remove(lab_dir: Path, endpoint: str, hex_id: str) -> dict[str, Any]:
+    try:
+        member_id = int(hex_id, 16)
+        name = k8sregistry.remove_etcd_member(lab_dir, endpoint, member_id, how="member remove")
+    except ValueError:
+        print(f'Error: bad member ID arg (strconv.ParseUint: parsing "{hex_id}": invalid syntax)')
+        raise ServerError("command terminated with exit code 1") from None
+    except k8sregistry.RegistryError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        raise ServerError("command terminated with exit code 1") from None
+    print(f"Member {member_id:x} removed from cluster 0")
+    return {"verb": "etcdctl member remove", "member": name}

@@ -2,10 +2,14 @@
 
 Order: refuse what is not supported (Windows pools with a plugin that cannot do Windows, or in
 the DHCP model) -> record the cluster as 'creating' -> decide the API VIP and each VM's
-address and MAC (aksnet.infra.provision's node_vms; reused on every later run) -> run the phases
-"Provision VMs" (Linux and Windows VMs), "Set up Linux nodes", "Apply the CNI", "Join Windows
-nodes", "Set up Windows nodes" (aksnet.infra.windowsjoin) under a StoreJournal (kind 'create',
-target the cluster), so a failed or killed run resumes -> record the cluster as 'provisioned'.
+address and MAC (aksnet.infra.provision's node_vms, the load-balancer VMs included; reused on
+every later run) -> run the phases "Provision VMs" (Linux, Windows and load-balancer VMs),
+"Configure the load balancer" (HAProxy) or "Write the kube-vip manifests" (loadBalancerSku none;
+aksnet.cluster.loadbalancer), "Set up Linux nodes", "Apply the CNI", "Join Windows nodes", "Set up
+Windows nodes" (aksnet.infra.windowsjoin) under a StoreJournal (kind 'create', target the
+cluster), so a failed or killed run resumes -> record the cluster as 'provisioned'. A real
+create holds the cluster's run lease (aksnet.state.lease) from before its first decision to the
+end, so two creates of one cluster started at the same instant cannot both allocate or act.
 
 In the DHCP model a VM's seed says dhcp4 and "Provision VMs" learns its address from the host
 (Get-VMNetworkAdapter) once it runs; its SSH host key is pinned at that address, and the node
@@ -15,9 +19,6 @@ store does not record them (Get shows none for such nodes yet).
 Windows nodes are reached over PSRP (HTTPS 5986, NTLM) as the cluster's admin user with the
 password aksnet generated for them, each pinned to the WinRM certificate aksnet put in its seed
 (aksnet.cluster.keys keeps both).
-
-The HAProxy load-balancer VM is not provisioned yet: the API VIP is still allocated (kubeadm's
-controlPlaneEndpoint), and the result carries a warning saying the VM was left out.
 
 A what-if run executes the same code against a scratch copy of the store and of the cluster's
 key folder (sqlite's backup API, shutil.copytree), under the runner's dry run: nothing on the
@@ -40,6 +41,7 @@ from aksnet.cluster.cni import ApplyCni
 from aksnet.cluster.deferred import AfterVmsExist, Later
 from aksnet.cluster.hosts import HostConnections, close_all
 from aksnet.cluster.keys import ClusterKeys
+from aksnet.cluster.loadbalancer import NO_SERVICE_ADDRESSES, load_balancer_phases
 from aksnet.cluster.nodes import ClusterNodes
 from aksnet.errors import InvalidInput
 from aksnet.infra.jointoken import JoinToken
@@ -70,12 +72,8 @@ from aksnet.network.plugins import get_plugin
 from aksnet.plan import Phase, ProgressListener, RunResult, apply, dry_run
 from aksnet.plan.journal import StoreJournal
 from aksnet.remote.base import Credential
+from aksnet.state.lease import HeldLease
 from aksnet.state.store import Store
-
-LB_NOT_PROVISIONED = (
-    "The HAProxy load-balancer VM of cluster '{name}' is not provisioned yet (aksnet does not "
-    "create it so far); the API VIP {vip} was allocated and is the control plane endpoint."
-)
 
 
 @dataclass(frozen=True)
@@ -124,6 +122,13 @@ def check_supported(spec: ClusterSpec, store: Store) -> None:
     plugin = get_plugin(spec.primary_network_plugin)
     static = store.get_network(spec.vnet).is_static
     for pool in spec.node_pools:
+        if pool.name.lower() == "lb" and spec.load_balancer.vm_count > 0:
+            raise InvalidInput(
+                "nodePoolName",
+                pool.name,
+                "the name 'lb' is taken by the cluster's load-balancer VMs (<cluster>-lb-<i>); "
+                "choose another node pool name.",
+            )
         if pool.os_type != "Windows" or pool.count == 0:
             continue
         if not plugin.capabilities.windows_support:
@@ -159,8 +164,9 @@ def create_cluster(
     keys = ClusterKeys.beside(store.path, spec.name)
     if what_if:
         with _scratch(store, keys) as (scratch_store, scratch_keys):
-            return _run(scratch_store, spec, hosts, scratch_keys, options, what_if=True)
-    return _run(store, spec, hosts, keys, options, what_if=False)
+            return _run(scratch_store, spec, hosts, scratch_keys, options, lease=None)
+    with HeldLease(store.path, spec.name) as lease:  # before the first decision is recorded
+        return _run(store, spec, hosts, keys, options, lease=lease)
 
 
 def _run(
@@ -170,8 +176,10 @@ def _run(
     keys: ClusterKeys,
     options: CreateOptions,
     *,
-    what_if: bool,
+    lease: HeldLease | None,
 ) -> CreateResult:
+    """The create; lease None: a what-if (on scratch copies, nothing to hold)."""
+    what_if = lease is None
     records.ensure_recorded(store, spec)
     vip = records.api_vip(store, spec)
     admin = keys.admin()
@@ -185,6 +193,7 @@ def _run(
         authorized_key=admin.public_line,
         host_key_for=keys.host_key,
         windows=windows,
+        load_balancers=True,
     )
     credential = Credential(options.admin_user, windows.password) if windows else None
     settings = ProvisionSettings(
@@ -206,15 +215,15 @@ def _run(
     nodes = ClusterNodes(vms, provision, settings, credential)
     try:
         phases = _phases(spec, vip, keys, provision, nodes, options)
-        run = _execute(store, spec, phases, options, what_if)
+        run = _execute(store, spec, phases, options, lease)
     finally:
         nodes.close()
         close_all(sessions)
     if not what_if:
         records.set_state(store, spec.name, records.PROVISIONED)
     warnings = list(provision.warnings)
-    if spec.load_balancer.vm_count > 0:
-        warnings.append(LB_NOT_PROVISIONED.format(name=spec.name, vip=vip))
+    if spec.load_balancer.sku == "none":
+        warnings.append(NO_SERVICE_ADDRESSES.format(name=spec.name, vip=vip))
     placement = dict(provision.placement)
     return CreateResult(spec.name, run, vip, nodes.listed(), placement, warnings)
 
@@ -260,6 +269,7 @@ def _phases(
     first = nodes.first_name
     phases: list[Phase] = [
         provision,
+        *load_balancer_phases(spec, vip, nodes),
         AfterVmsExist(Later(LinuxNodeSetup.title, linux_setup), nodes.linux_names),
         AfterVmsExist(Later(ApplyCni.title, cni), [first]),
     ]
@@ -288,11 +298,11 @@ def _execute(
     spec: ClusterSpec,
     phases: Sequence[Phase],
     options: CreateOptions,
-    what_if: bool,
+    lease: HeldLease | None,
 ) -> RunResult:
-    if what_if:
+    if lease is None:
         return dry_run(phases, listeners=options.listeners, per_host=options.per_host)
-    with StoreJournal(store.path, kind="create", target=spec.name) as journal:
+    with StoreJournal(store.path, kind="create", target=spec.name, lease=lease) as journal:
         return apply(
             phases, journal=journal, listeners=options.listeners, per_host=options.per_host
         )

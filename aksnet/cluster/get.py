@@ -1,7 +1,9 @@
 """Get-AksHciCluster: what the store knows of a cluster, in the cmdlet's shape plus addresses.
 
 Read from the store only (decisions, not observations): ProvisioningState is the recorded state
-('creating' until a create finished, 'provisioned', 'removing'), as AksHci reports it.
+('creating' until a create finished, 'provisioned', 'removing'), as AksHci reports it. Nodes
+lists every VM holding an address, with its role: "control-plane", "worker" or "loadbalancer"
+(the HAProxy VMs `<cluster>-lb-<i>`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from typing import Any
 from aksnet.cluster import records
 from aksnet.errors import NotFound
 from aksnet.infra.macpool import colon_form
+from aksnet.infra.placement import LOAD_BALANCER
+from aksnet.infra.provision import vm_roles
 from aksnet.model.cluster import ClusterSpec
 from aksnet.state.macs import macs_of
 from aksnet.state.store import Allocation, Store
@@ -40,6 +44,8 @@ class ClusterView:
         windows = sum(p.count for p in spec.node_pools if p.os_type == "Windows")
         api = [a for a in self.allocations if a.owner_kind == records.API_VIP_OWNER_KIND]
         nodes = [a for a in self.allocations if a.owner_kind == "vm"]
+        roles = vm_roles(spec)
+        lb = spec.load_balancer
         return {
             "Name": spec.name,
             "ProvisioningState": self.provisioning_state,
@@ -53,12 +59,22 @@ class ClusterView:
                 {"Name": p.name, "OsType": p.os_type, "Count": p.count, "VmSize": p.vm_size}
                 for p in spec.node_pools
             ],
-            "LoadBalancer": {"Sku": spec.load_balancer.sku, "Count": spec.load_balancer.count},
+            "LoadBalancer": {
+                "Sku": lb.sku,
+                "Count": lb.count,
+                "VmSize": lb.vm_size,
+                "Vms": [name for name, role in roles.items() if role == LOAD_BALANCER],
+            },
             "ApiServerVip": str(api[0].address) if api else None,
             "PodCidr": spec.pod_cidr,
             "ServiceCidr": spec.service_cidr,
             "Nodes": [
-                {"Name": a.owner, "Address": str(a.address), "Mac": self.macs.get(a.owner)}
+                {
+                    "Name": a.owner,
+                    "Role": roles.get(a.owner, ""),
+                    "Address": str(a.address),
+                    "Mac": self.macs.get(a.owner),
+                }
                 for a in nodes
             ],
         }

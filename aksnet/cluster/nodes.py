@@ -3,8 +3,8 @@
 In the static model every address is decided before anything runs; in the DHCP model a VM's
 address is learnt from its host once it runs (aksnet.infra.provision records it in
 ProvisionVMs.addresses). So the nodes (a LinuxNode with its SSH session, a WindowsNode with its
-PSRP session) are made on first use, after "Provision VMs", and the phases that need them are
-built then too (aksnet.cluster.deferred.Later).
+PSRP session, a LoadBalancerVm with its SSH session) are made on first use, after "Provision
+VMs", and the phases that need them are built then too (aksnet.cluster.deferred.Later).
 
 Linux nodes: SSH as the admin user with the cluster's key, the VM's generated host key pinned
 at its address before the first connection (so a what-if that reads facts of existing VMs
@@ -22,13 +22,15 @@ from aksnet.infra.manifests import NodeRole
 from aksnet.infra.placement import CONTROL_PLANE
 from aksnet.infra.provision import NodeVm, ProvisionSettings, ProvisionVMs, winrm_endpoint
 from aksnet.infra.windowsjoin import WindowsNode
+from aksnet.loadbalancer.setup import LoadBalancerVm
 from aksnet.remote.base import Credential
 from aksnet.remote.psrp import PSRPSession
 from aksnet.remote.ssh import SSHSession
 
 
 class ClusterNodes:
-    """The Linux and Windows nodes of one run; close() ends every session it opened."""
+    """The Linux and Windows nodes and the load-balancer VMs of one run; close() ends every
+    session it opened."""
 
     def __init__(
         self,
@@ -40,13 +42,22 @@ class ClusterNodes:
         self.vms, self.provision = list(vms), provision
         self.settings, self.credential = settings, credential
         self._linux: dict[str, LinuxNode] = {}
+        self._ssh: dict[str, SSHSession] = {}
         self._windows: dict[str, WindowsNode] = {}
-        self._shells: list[SSHSession] = []
         self._sessions: list[PSRPSession] = []
 
     @property
     def linux_names(self) -> list[str]:
-        return [vm.name for vm in self.vms if not vm.is_windows]
+        """The Linux Kubernetes nodes (control planes first), not the load balancers."""
+        return [vm.name for vm in self._linux_vms()]
+
+    @property
+    def control_plane_names(self) -> list[str]:
+        return [vm.name for vm in self.vms if vm.role == CONTROL_PLANE]
+
+    @property
+    def load_balancer_names(self) -> list[str]:
+        return [vm.name for vm in self.vms if vm.is_load_balancer]
 
     @property
     def windows_names(self) -> list[str]:
@@ -61,13 +72,22 @@ class ClusterNodes:
         return vm.address or self.provision.addresses.get(vm.name)
 
     def linux(self) -> list[LinuxNode]:
-        linux = [vm for vm in self.vms if not vm.is_windows]
-        return [self._linux_node(vm, _role(vm, i)) for i, vm in enumerate(linux)]
+        return [self._linux_node(vm, _role(vm, i)) for i, vm in enumerate(self._linux_vms())]
+
+    def control_planes(self) -> list[LinuxNode]:
+        return [n for n in self.linux() if n.role != "worker"]
 
     def first(self) -> LinuxNode:
         """The first control plane (kubeadm init; the CNI and kubectl go through it)."""
-        first = next(vm for vm in self.vms if not vm.is_windows)
-        return self._linux_node(first, "init")
+        return self._linux_node(self._linux_vms()[0], "init")
+
+    def load_balancers(self) -> list[LoadBalancerVm]:
+        """The load-balancer VMs, each with its SSH session (the admin user, pinned key)."""
+        return [
+            LoadBalancerVm(vm.name, self._known_address(vm), self._shell(vm))
+            for vm in self.vms
+            if vm.is_load_balancer
+        ]
 
     def windows(self) -> list[WindowsNode]:
         return [self._windows_node(vm) for vm in self.vms if vm.is_windows]
@@ -85,7 +105,7 @@ class ClusterNodes:
         ]
 
     def close(self) -> None:
-        for shell in self._shells:
+        for shell in self._ssh.values():
             shell.close()
         for session in self._sessions:
             session.close()
@@ -100,19 +120,26 @@ class ClusterNodes:
             )
         return address
 
+    def _linux_vms(self) -> list[NodeVm]:
+        return [vm for vm in self.vms if not vm.is_windows and not vm.is_load_balancer]
+
     def _linux_node(self, vm: NodeVm, role: NodeRole) -> LinuxNode:
-        """The VM's node, made once (one SSH session per node for the whole run)."""
-        if vm.name in self._linux:
-            return self._linux[vm.name]
-        address = self._known_address(vm)
-        s = self.settings
-        s.known_hosts.pin(address, 22, vm.host_key_line)
-        shell = SSHSession(
-            address, username=s.admin_user, private_key=s.admin_key, known_hosts=s.known_hosts
-        )
-        self._shells.append(shell)
-        self._linux[vm.name] = LinuxNode(vm.name, address, role, shell)
+        """The VM's node, made once."""
+        if vm.name not in self._linux:
+            address = self._known_address(vm)
+            self._linux[vm.name] = LinuxNode(vm.name, address, role, self._shell(vm))
         return self._linux[vm.name]
+
+    def _shell(self, vm: NodeVm) -> SSHSession:
+        """The VM's SSH session, made once (one per Linux VM for the whole run), its generated
+        host key pinned at its address first."""
+        if vm.name not in self._ssh:
+            address, s = self._known_address(vm), self.settings
+            s.known_hosts.pin(address, 22, vm.host_key_line)
+            self._ssh[vm.name] = SSHSession(
+                address, username=s.admin_user, private_key=s.admin_key, known_hosts=s.known_hosts
+            )
+        return self._ssh[vm.name]
 
     def _windows_node(self, vm: NodeVm) -> WindowsNode:
         if vm.name in self._windows:

@@ -9,6 +9,11 @@ differencing disk, seed ISO); a folder left by a create stopped halfway is remov
 when every host is clean does the store forget the cluster: a failed remove can be run again.
 Cluster VM roles are not removed here: create never adds them without delegation (see
 aksnet.infra.provision), and a role aksnet did not add is not aksnet's to remove.
+
+The load-balancer VMs (`<cluster>-lb-<i>`) hold MAC allocations under the cluster like the
+nodes, so they are found and removed the same way, and their addresses are released with the
+others. A real removal holds the cluster's run lease (aksnet.state.lease) from before it records
+the state 'removing' until the store forgot the cluster: it never runs beside a create.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from aksnet.plan.journal import StoreJournal
 from aksnet.plan.parallel import HostWork
 from aksnet.plan.runner import RunContext
 from aksnet.remote.base import Cmdlet, PowerShellSession
+from aksnet.state.lease import HeldLease
 from aksnet.state.macs import macs_of, release_macs
 from aksnet.state.store import Store
 
@@ -162,14 +168,21 @@ def remove_cluster(
         phase = RemoveVms(owned, sessions, root)
         if what_if:
             return RemoveResult(spec.name, dry_run([phase], listeners=listeners), [], [])
-        records.set_state(store, spec.name, records.REMOVING)
-        with StoreJournal(store.path, kind="remove", target=spec.name) as journal:
-            run = apply([phase], journal=journal, listeners=listeners)
+        with HeldLease(store.path, spec.name) as lease:
+            records.set_state(store, spec.name, records.REMOVING)
+            with StoreJournal(store.path, kind="remove", target=spec.name, lease=lease) as journal:
+                run = apply([phase], journal=journal, listeners=listeners)
+            lease.check()  # another run took the cluster over: leave the store to it
+            return _forget(store, spec.name, run, owned)
     finally:
         close_all(sessions)
-    addresses = [str(a.address) for a in store.allocations(cluster=spec.name)]
-    store.remove_cluster(spec.name)
-    release_macs(store, cluster=spec.name)
-    ClusterKeys.beside(store.path, spec.name).forget()
+
+
+def _forget(store: Store, name: str, run: RunResult, owned: Mapping[str, int]) -> RemoveResult:
+    """The cluster out of the store (addresses, MACs, record) and its keys deleted."""
+    addresses = [str(a.address) for a in store.allocations(cluster=name)]
+    store.remove_cluster(name)
+    release_macs(store, cluster=name)
+    ClusterKeys.beside(store.path, name).forget()
     macs = [colon_form(mac) for mac in sorted(owned.values())]
-    return RemoveResult(spec.name, run, addresses, macs)
+    return RemoveResult(name, run, addresses, macs)

@@ -4,21 +4,25 @@ Placement is a pure function of what the hosts reported (Get-VMHost, read just b
 the VMs need; it decides everything before anything is created, so a cluster that does not fit
 is refused whole with CapacityExceeded naming the host and the resource, instead of failing
 halfway. Rules: a VM that already exists stays where it is; control-plane VMs go to hosts
-without one while there are such hosts (losing one host must not lose the etcd quorum); every
-other VM goes to the host with the most free memory left, so load spreads. Processors are
-overcommitted as Hyper-V allows, but one VM never gets more vCPUs than its host has logical
-processors.
+without one while there are such hosts (losing one host must not lose the etcd quorum), and so
+do load-balancer VMs (losing one host must not lose every holder of the VIPs); every other VM
+goes to the host with the most free memory left, so load spreads. Processors are overcommitted
+as Hyper-V allows, but one VM never gets more vCPUs than its host has logical processors.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aksnet.errors import CapacityExceeded, InvalidInput
 
 GIB = 1024**3
 CONTROL_PLANE = "control-plane"
+LOAD_BALANCER = "loadbalancer"
+# Roles whose VMs go to distinct hosts while there are enough, placed in this order first.
+SPREAD_ROLES = (CONTROL_PLANE, LOAD_BALANCER)
 
 
 @dataclass(frozen=True)
@@ -33,7 +37,7 @@ class HostCapacity:
 
 @dataclass(frozen=True)
 class VmDemand:
-    """What one VM needs. role: "control-plane" or anything else (workers, load balancer)."""
+    """What one VM needs. role: "control-plane", "loadbalancer" or anything else (workers)."""
 
     name: str
     role: str
@@ -48,7 +52,7 @@ class _Room:
     memory: int
     storage: int
     processors: int
-    control_planes: int = 0
+    spread: Counter[str] = field(default_factory=Counter)  # VMs of each SPREAD_ROLES role
 
 
 def place(
@@ -71,18 +75,20 @@ def place(
     for vm in vms:
         if vm.name in existing:
             placed[vm.name] = existing[vm.name]
-            if vm.role == CONTROL_PLANE and existing[vm.name] in rooms:
-                rooms[existing[vm.name]].control_planes += 1
-    # Control planes first, so they get distinct hosts before workers fill them; big VMs first.
+            if vm.role in SPREAD_ROLES and existing[vm.name] in rooms:
+                rooms[existing[vm.name]].spread[vm.role] += 1
+    # Control planes, then load balancers, so they get distinct hosts before workers fill them;
+    # big VMs first.
     todo = sorted(
         (vm for vm in vms if vm.name not in placed),
-        key=lambda vm: (vm.role != CONTROL_PLANE, -vm.memory_bytes),
+        key=lambda vm: (_rank(vm.role), -vm.memory_bytes),
     )
     for vm in todo:
         room = _best_room(vm, list(rooms.values()))
         room.memory -= vm.memory_bytes
         room.storage -= vm.disk_bytes
-        room.control_planes += vm.role == CONTROL_PLANE
+        if vm.role in SPREAD_ROLES:
+            room.spread[vm.role] += 1
         placed[vm.name] = room.host
     return {vm.name: placed[vm.name] for vm in vms}
 
@@ -91,11 +97,15 @@ def _best_room(vm: VmDemand, rooms: list[_Room]) -> _Room:
     fitting = [r for r in rooms if _fits(vm, r)]
     if not fitting:
         raise _shortage(vm, rooms)
-    if vm.role == CONTROL_PLANE:
-        fewest = min(r.control_planes for r in fitting)
-        fitting = [r for r in fitting if r.control_planes == fewest]
+    if vm.role in SPREAD_ROLES:
+        fewest = min(r.spread[vm.role] for r in fitting)
+        fitting = [r for r in fitting if r.spread[vm.role] == fewest]
     # Most free memory first; the host name breaks ties so placement is reproducible.
     return min(fitting, key=lambda r: (-r.memory, r.host))
+
+
+def _rank(role: str) -> int:
+    return SPREAD_ROLES.index(role) if role in SPREAD_ROLES else len(SPREAD_ROLES)
 
 
 def _fits(vm: VmDemand, room: _Room) -> bool:

@@ -14,6 +14,10 @@ changes nothing, and a second apply finds every VM running and performs zero act
 off (a run stopped halfway) gets the settings it lacks and is started; a VM of the same name
 with another MAC, or on two hosts, is refused as not this cluster's.
 
+The cluster's VMs are its control planes `<cluster>-cp-<i>`, its pools' VMs `<cluster>-<pool>-<i>`
+and, with loadBalancerSku HAProxy, its load-balancer VMs `<cluster>-lb-<i>` (Linux, the
+LoadBalancerSetting's VM size, role "loadbalancer"; other tools find them by that name).
+
 Decisions (addresses, MACs) come from the store through `node_vms`; host keys are the caller's
 (aksnet generates them; keeping them across runs is the cluster operation's job, not this
 phase's: a resumed run must pass the same keys, or the pinned key will not match).
@@ -43,7 +47,7 @@ from aksnet.infra import vms
 from aksnet.infra.hostkeys import HostKeyPair
 from aksnet.infra.macpool import DEFAULT_POOL, MacPool, colon_form
 from aksnet.infra.nodeseed import NodeSeed, node_seed
-from aksnet.infra.placement import CONTROL_PLANE, VmDemand, place
+from aksnet.infra.placement import CONTROL_PLANE, LOAD_BALANCER, VmDemand, place
 from aksnet.infra.vms import HostFact, HostFacts, VmFact, VmFacts, VmSpec, VmState
 from aksnet.infra.windowsseed import WINRM_PORT, WinRmCertificate, windows_seed
 from aksnet.model.cluster import ClusterSpec
@@ -75,7 +79,7 @@ class NodeVm:
     """One VM of the cluster, with everything decided about it."""
 
     name: str
-    role: str  # "control-plane" or "worker"
+    role: str  # "control-plane", "worker" or "loadbalancer"
     cpu: int
     memory_bytes: int
     mac: int
@@ -88,6 +92,10 @@ class NodeVm:
     @property
     def is_windows(self) -> bool:
         return self.os_type == "Windows"
+
+    @property
+    def is_load_balancer(self) -> bool:
+        return self.role == LOAD_BALANCER
 
 
 @dataclass(frozen=True)
@@ -127,19 +135,22 @@ def node_vms(
     host_key_for: Callable[[str], HostKeyPair],
     mac_pool: MacPool = DEFAULT_POOL,
     windows: WindowsAccess | None = None,
+    load_balancers: bool = False,
 ) -> list[NodeVm]:
-    """The cluster's VMs (control plane, Linux pools, Windows pools), with addresses and MACs.
+    """The cluster's VMs (control plane, Linux pools, Windows pools, load balancers), with
+    addresses and MACs.
 
     An address or MAC the VM holds already in the store is reused, so planning twice (or
     resuming) decides the same values. Windows VMs need `windows` (their password and
-    certificates).
+    certificates). load_balancers: include the load-balancer VMs (a cluster create does; a
+    caller that provisions only the nodes leaves it out).
     """
     held = {
         a.owner: str(a.address)
         for a in store.allocations(network.name, cluster=spec.name)
         if a.owner_kind == "vm"
     }
-    vms = list(_vm_names(spec))
+    vms = [vm for vm in _vm_names(spec) if load_balancers or vm[1] != LOAD_BALANCER]
     if windows is None and any(os_type == "Windows" for *_, os_type in vms):
         raise InvalidInput("windows", None, "Windows VMs need their password and certificates.")
     if network.is_static:
@@ -189,8 +200,19 @@ def node_vms(
     return out
 
 
+def vm_roles(spec: ClusterSpec) -> dict[str, str]:
+    """Each VM name the spec has -> its role ("control-plane", "worker", "loadbalancer")."""
+    return {name: role for name, role, *_ in _vm_names(spec)}
+
+
+def load_balancer_vm_name(cluster: str, index: int) -> str:
+    """`<cluster>-lb-<i>`: the name other tools look load-balancer VMs up by."""
+    return f"{cluster}-lb-{index}".lower()
+
+
 def _vm_names(spec: ClusterSpec) -> Iterator[tuple[str, str, str, str]]:
-    """(name, role, size, os) of each VM: control planes, then Linux pools, then Windows."""
+    """(name, role, size, os) of each VM: control planes, then Linux pools, then Windows, then
+    the load balancers (loadBalancerSku HAProxy)."""
     for i in range(spec.control_plane_node_count):
         yield f"{spec.name}-cp-{i}".lower(), CONTROL_PLANE, spec.control_plane_vm_size, "Linux"
     for os_type in ("Linux", "Windows"):
@@ -198,6 +220,9 @@ def _vm_names(spec: ClusterSpec) -> Iterator[tuple[str, str, str, str]]:
             if pool.os_type == os_type:
                 for i in range(pool.count):
                     yield f"{spec.name}-{pool.name}-{i}".lower(), "worker", pool.vm_size, os_type
+    lb = spec.load_balancer
+    for i in range(lb.vm_count):
+        yield load_balancer_vm_name(spec.name, i), LOAD_BALANCER, lb.vm_size, "Linux"
 
 
 class ProvisionVMs:

@@ -467,3 +467,78 @@ def lab_hosts(lab_dir: Path | str | None = None) -> HostConnections:
     from aksnet.cluster.hosts import HostConnections
 
     return HostConnections.from_lab(lab_dir)
+
+
+# Sync-AksHciLoadBalancer (aksnet.loadbalancer.apply)
+
+if TYPE_CHECKING:
+    import threading
+    from collections.abc import Callable
+
+    from aksnet.loadbalancer.apply import LoadBalancerSyncResult
+
+
+def sync_load_balancer(
+    store: Store,
+    name: str,
+    hosts: HostConnections | None = None,
+    *,
+    what_if: bool = False,
+    watch: bool = False,
+    stop: threading.Event | None = None,
+    on_result: Callable[[LoadBalancerSyncResult], None] | None = None,
+    listeners: Sequence[ProgressListener] = (),
+) -> list[LoadBalancerSyncResult]:
+    """Sync-AksHciLoadBalancer -name [-WhatIf] [-Watch]: VIPs for the cluster's LoadBalancer
+    Services (status and Events written back), then the frontends on its load-balancer VMs.
+
+    Returns the result of each run: one, or with watch, one per run until `stop` is set or
+    Ctrl+C (KeyboardInterrupt) ends the loop after the run in progress; on_result sees each
+    as it ends. hosts: only for a DHCP cluster, whose first control plane's host reports its
+    address. loadBalancerSku none: the Services are reported and get no address.
+    """
+    import threading
+
+    from aksnet.loadbalancer import apply
+
+    store.get_cluster(name)  # NotFound before anything is reached
+    if watch and what_if:
+        raise InvalidInput("watch", True, "not with what_if: a what-if run changes nothing.")
+    if not watch:
+        result = apply.sync_cluster_load_balancer(
+            store, name, what_if=what_if, hosts=hosts, listeners=listeners
+        )
+        if on_result is not None:
+            on_result(result)
+        return [result]
+    results: list[LoadBalancerSyncResult] = []
+    stop = stop or threading.Event()
+
+    def record(result: LoadBalancerSyncResult) -> None:
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+
+    # The loop runs in a thread so that Ctrl+C in this one only asks it to stop: the run in
+    # progress ends normally (its journal and lease closed), never half-way through an action.
+    failures: list[BaseException] = []
+
+    def loop() -> None:
+        try:
+            with Store(store.path) as own:  # a store's connection serves one thread
+                apply.watch_cluster_load_balancer(own, name, stop, record, hosts=hosts)
+        except BaseException as error:  # handed to the caller's thread below
+            failures.append(error)
+            stop.set()
+
+    worker = threading.Thread(target=loop, name=f"aksnet-lb-watch-{name}")
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.5)
+    except KeyboardInterrupt:
+        stop.set()
+        worker.join()
+    if failures:
+        raise failures[0]
+    return results

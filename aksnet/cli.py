@@ -72,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     _nodepool_commands(groups, common)
     _plugin_commands(groups, common)
     _lab_commands(groups, common)
+    _loadbalancer_commands(groups, common)
     vmsize = groups.add_parser("vmsize", parents=[common], help="Get-AksHciVmSize")
     vmsize.set_defaults(handler=_vm_sizes, render=_render_rows(["VmSize", "CPU", "MemoryGB"]))
     return parser
@@ -533,3 +534,63 @@ def _render_plugins(plugins: list[dict[str, Any]]) -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# Sync-AksHciLoadBalancer
+
+
+def _loadbalancer_commands(groups: Any, common: argparse.ArgumentParser) -> None:
+    lb = groups.add_parser("loadbalancer", help="the HAProxy load balancer (Sync-AksHci...)")
+    verbs = lb.add_subparsers(title="verbs", metavar="VERB")
+    sync = verbs.add_parser("sync", parents=[common], help="Sync-AksHciLoadBalancer")
+    sync.add_argument("--name", required=True, help="the cluster")
+    sync.add_argument("--what-if", action="store_true", help="list every action; change nothing")
+    sync.add_argument(
+        "--watch", action="store_true", help="sync again after every Service change (Ctrl+C ends)"
+    )
+    sync.add_argument(
+        "--lab-dir", help="the lab whose hosts report a DHCP cluster's addresses (as cluster new)"
+    )
+    sync.set_defaults(handler=_loadbalancer_sync, render=_render_lb_sync)
+
+
+def _loadbalancer_sync(args: argparse.Namespace) -> dict[str, Any]:
+    from aksnet.loadbalancer.apply import LoadBalancerSyncResult
+
+    def show(result: LoadBalancerSyncResult) -> None:  # each run of a watch as it ends
+        if args.json:
+            print(json.dumps(result.to_dict(), default=str), flush=True)
+        else:
+            _render_lb_sync(result.to_dict())
+
+    with _store(args) as store:
+        hosts = api.optional_lab_hosts(args.lab_dir)
+        results = api.sync_load_balancer(
+            store,
+            args.name,
+            hosts,
+            what_if=args.what_if,
+            watch=args.watch,
+            on_result=show if args.watch else None,
+            listeners=_listeners(args),
+        )
+    if args.watch:
+        return {"Cluster": args.name, "Watch": "stopped", "Runs": len(results)}
+    return results[0].to_dict()
+
+
+def _render_lb_sync(result: dict[str, Any]) -> None:
+    if "Runs" in result:
+        print(f"Watch of {result['Cluster']} stopped after {result['Runs']} run(s).")
+        return
+    for title in result["Actions"]:
+        print(f"[{'planned' if result['WhatIf'] else 'done'}] {title}")
+    if result["WhatIf"]:
+        print(f"What if: {result['ActionCount']} action(s) would run; nothing was changed.")
+    elif not result["Actions"]:
+        print("No changes were needed: 0 actions performed.")
+    print_table(result["Services"], ["Namespace", "Name", "Type", "Vip", "Ports", "DnsName"])
+    for problem in result["Problems"]:
+        print(f"WARNING: {problem['Namespace']}/{problem['Name']}: {problem['Problem']['message']}")
+    for note in result["Notes"]:
+        print(f"NOTE: {note}")

@@ -21,10 +21,9 @@ changes), then the cluster is converged to the recorded spec:
 What-if runs the same code against a scratch copy of the store and of the cluster's key folder,
 under the runner's dry run: it lists every action and changes nothing anywhere.
 
-Not done yet: etcd membership. A real control plane leaving a 3- or 5-member etcd should leave it
-(`kubeadm reset` on the node, or `etcdctl member remove`) before its VM goes, or the remaining
-members count it toward their quorum; the lab's emulated kubeadm offers neither, so aksnet does
-not do it yet.
+A departing control plane leaves the stacked etcd between its drain and its `kubectl delete
+node`, before its VM goes (`kubeadm reset --force` on it, or `etcdctl member remove` from the
+first control plane when it does not answer; aksnet.cluster.etcd), one at a time, highest first.
 """
 
 from __future__ import annotations
@@ -43,6 +42,7 @@ from typing import Any
 from aksnet.cluster import records
 from aksnet.cluster.cni import ADMIN_KUBECONFIG
 from aksnet.cluster.create import CreateOptions, CreateResult, check_supported, create_cluster
+from aksnet.cluster.etcd import PROBE_RETRY, leave_etcd
 from aksnet.cluster.hosts import HostConnections, close_all
 from aksnet.cluster.keys import ClusterKeys
 from aksnet.cluster.remove import owned_vm_fact, remove_vm
@@ -387,31 +387,37 @@ class RemoveNodes:
         self.store, self.surplus, self.first = store, list(surplus), first
         self.sessions, self.root, self.keys, self.keep = sessions, root, keys, keep
         self.title = "Replace nodes" if keep else "Remove nodes"
+        self.cluster = first.name.removesuffix("-cp-0")
 
     def prepare(self, ctx: RunContext) -> bool:
         return bool(self.surplus)
 
     def run(self, ctx: RunContext) -> None:
         for vm in self.surplus:
-            self._leave_cluster(ctx, vm.name)
+            self._leave_cluster(ctx, vm)
             if vm.mac is not None:  # no MAC: its VM was never created
                 for host in sorted(self.sessions):
                     remove_vm(ctx, self.sessions, host, vm.name, vm.mac, self.root)
             if not self.keep:
                 self._release(ctx, vm)
 
-    def _leave_cluster(self, ctx: RunContext, name: str) -> None:
-        cp, shell = self.first.name, self.first.shell
+    def _leave_cluster(self, ctx: RunContext, vm: SurplusVm) -> None:
+        cp, shell, name = self.first.name, self.first.shell, vm.name
         nodes = RegisteredNodes(shell)
         registered = ctx.fact(cp, nodes) or ()
+        if name in registered:
+            ctx.wet(
+                cp,
+                f"kubectl drain {name} --ignore-daemonsets --delete-emptydir-data through {cp}",
+                lambda: _kubectl(
+                    shell, "drain", name, "--ignore-daemonsets", "--delete-emptydir-data"
+                ),
+                kind="run",
+            )
+        if name.startswith(f"{self.cluster}-cp-"):
+            self._leave_etcd(ctx, vm)
         if name not in registered:
             return
-        ctx.wet(
-            cp,
-            f"kubectl drain {name} --ignore-daemonsets --delete-emptydir-data through {cp}",
-            lambda: _kubectl(shell, "drain", name, "--ignore-daemonsets", "--delete-emptydir-data"),
-            kind="run",
-        )
 
         def forget(forecast: Forecast) -> None:
             forecast.set(cp, nodes, tuple(n for n in registered if n != name))
@@ -423,6 +429,39 @@ class RemoveNodes:
             forget,
             kind="delete",
         )
+
+    def _leave_etcd(self, ctx: RunContext, vm: SurplusVm) -> None:
+        """The departing control plane's etcd member leaves (aksnet.cluster.etcd)."""
+        address = vm.address or self._reported_address(vm)
+        shell = self.first.shell
+        node_shell = self._node_shell(vm.name, address) if address else None
+        try:
+            leave_etcd(ctx, vm.name, node_shell, self.first.name, shell)
+        finally:
+            if node_shell is not None:
+                node_shell.close()
+
+    def _node_shell(self, name: str, address: str) -> SSHSession:
+        """SSH to a departing node with the admin key, its host key pinned; quick to give up."""
+        self.keys.known_hosts.pin(address, 22, self.keys.host_key(name).public_line)
+        return SSHSession(
+            address,
+            username=self.first.shell.username,
+            private_key=self.keys.admin().to_paramiko(),
+            known_hosts=self.keys.known_hosts,
+            retry=PROBE_RETRY,
+            connect_timeout=5.0,
+        )
+
+    def _reported_address(self, vm: SurplusVm) -> str | None:
+        if vm.mac is None:
+            return None
+        fact = owned_vm_fact(self.sessions, vm.name, vm.mac, self.root)
+        for host in sorted(self.sessions):
+            found = fact.read(host).vm
+            if found is not None and found.ip_addresses:
+                return found.ip_addresses[0]
+        return None
 
     def _release(self, ctx: RunContext, vm: SurplusVm) -> None:
         held = [f"address {vm.address}"] if vm.address else []

@@ -37,14 +37,16 @@ def snapshot(fabric: Fabric) -> tuple[Any, ...]:
 
 
 def all_vms(fabric: Fabric) -> list[str]:
-    return sorted(vm for vms in fabric.vms_on_hosts().values() for vm in vms)
+    """The node VMs on the hosts (a cluster's load-balancer VMs, `<cluster>-lb-<i>`, aside)."""
+    vms = (vm for vms in fabric.vms_on_hosts().values() for vm in vms)
+    return sorted(vm for vm in vms if "-lb-" not in vm)
 
 
 def node_addresses(fabric: Fabric, cluster: str) -> dict[str, str]:
     return {
         a.owner: str(a.address)
         for a in fabric.store.allocations(cluster=cluster)
-        if a.owner_kind == "vm"
+        if a.owner_kind == "vm" and "-lb-" not in a.owner  # nodes, not load balancers
     }
 
 
@@ -54,6 +56,19 @@ def registered(fabric: Fabric, cluster: str) -> list[str]:
     # The lab keeps a registry per API endpoint for its life, and each test's fresh store hands
     # out the same VIP: nodes of an earlier test's cluster may still be listed there.
     return sorted(n for n in document.get("nodes", {}) if n.startswith(f"{cluster}-"))
+
+
+def etcd_members(fabric: Fabric, cluster: str) -> list[str]:
+    vip = api.get_cluster(fabric.store, cluster).to_dict()["ApiServerVip"]
+    members = k8sregistry.etcd_members(fabric.lab.lab_dir, f"{vip}:6443")
+    return sorted(m for m in members if m.startswith(f"{cluster}-"))
+
+
+def etcd_left(fabric: Fabric, cluster: str) -> list[tuple[str, str]]:
+    """The cluster's etcd members that left, in order, and how (the lab registry's log)."""
+    vip = api.get_cluster(fabric.store, cluster).to_dict()["ApiServerVip"]
+    removals = k8sregistry.etcd_removals(fabric.lab.lab_dir, f"{vip}:6443")
+    return [(r["name"], r["how"]) for r in removals if r["name"].startswith(f"{cluster}-")]
 
 
 def vm_size_on_host(fabric: Fabric, vm: str) -> tuple[int, int]:
@@ -239,9 +254,22 @@ def test_the_control_plane_scales_to_three_and_the_credential_is_written_owner_o
     assert json.loads(output.out)["Server"] == f"https://{vip}:6443"
     assert path.read_text() == content and content not in output.out + output.err
 
-    # 3 -> 1: the highest control planes leave, drained and deleted through cc-cp-0.
+    # 3 -> 1: the highest control planes leave etcd (kubeadm reset on each), one at a time,
+    # each before its VM goes; they are drained and deleted through cc-cp-0.
+    assert etcd_members(fabric, "cc") == ["cc-cp-0", "cc-cp-1", "cc-cp-2"]
+    before = snapshot(fabric)
+    plan = api.set_cluster(store, "cc", hosts, control_plane_node_count=1, what_if=True)
+    resets = [t for t in titles(plan) if t.startswith("kubeadm reset")]
+    assert [t.split()[4] for t in resets] == ["cc-cp-2", "cc-cp-1"]
+    assert snapshot(fabric) == before and len(etcd_members(fabric, "cc")) == 3
     down = api.set_cluster(store, "cc", hosts, control_plane_node_count=1, options=OPTIONS)
     assert down.removed == ["cc-cp-2", "cc-cp-1"]
+    done = titles(down)
+    for vm in ("cc-cp-2", "cc-cp-1"):
+        reset = done.index(f"kubeadm reset --force on {vm} (its etcd member leaves)")
+        assert reset < next(i for i, t in enumerate(done) if t.startswith(f"Remove-VM {vm} "))
+    assert etcd_members(fabric, "cc") == ["cc-cp-0"]
+    assert etcd_left(fabric, "cc") == [("cc-cp-2", "reset"), ("cc-cp-1", "reset")]
     assert all_vms(fabric) == ["cc-cp-0", "cc-linux-0"]
     assert registered(fabric, "cc") == ["cc-cp-0", "cc-linux-0"]
     assert sorted(node_addresses(fabric, "cc")) == ["cc-cp-0", "cc-linux-0"]

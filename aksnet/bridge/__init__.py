@@ -33,9 +33,14 @@ def run(text: str, out: IO[str]) -> int:
         return EXIT_BAD_REQUEST
     from aksnet.bridge.commands import HANDLERS
     from aksnet.bridge.lifecycle import HANDLERS as LIFECYCLE_HANDLERS
+    from aksnet.bridge.loadbalancer import HANDLERS as LOAD_BALANCER_HANDLERS
 
     try:
-        handler = HANDLERS.get(request.command) or LIFECYCLE_HANDLERS[request.command]
+        handler = (
+            HANDLERS.get(request.command)
+            or LIFECYCLE_HANDLERS.get(request.command)
+            or LOAD_BALANCER_HANDLERS[request.command]
+        )
         handler(request, emitter)
     except AksNetError as err:
         # Not found is non-terminating, as for Get-Item: a pipeline goes on with the next name.

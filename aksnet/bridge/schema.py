@@ -173,4 +173,5 @@ REQUEST_SCHEMA: dict[str, CommandSchema] = {
     "Get-AksHciCredential": CommandSchema(
         {"name": REQ_STR, "configPath": STR, "adAuth": BOOL}, what_if=True
     ),
+    "Sync-AksHciLoadBalancer": CommandSchema({"name": REQ_STR, "watch": BOOL}, what_if=True),
 }

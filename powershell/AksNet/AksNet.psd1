@@ -27,7 +27,8 @@
         'Remove-AksHciNodePool',
         'Set-AksHciCluster',
         'Set-AksHciConfig',
-        'Set-AksHciNodePool'
+        'Set-AksHciNodePool',
+        'Sync-AksHciLoadBalancer'
     )
     CmdletsToExport      = @()
     VariablesToExport    = @()

@@ -45,7 +45,7 @@ $nodePoolNameCompleter = {
         }
     }
 }
-Register-ArgumentCompleter -CommandName 'Get-AksHciCluster', 'Set-AksHciCluster', 'Remove-AksHciCluster', 'Get-AksHciCredential' -ParameterName 'name' -ScriptBlock $clusterNameCompleter
+Register-ArgumentCompleter -CommandName 'Get-AksHciCluster', 'Set-AksHciCluster', 'Remove-AksHciCluster', 'Get-AksHciCredential', 'Sync-AksHciLoadBalancer' -ParameterName 'name' -ScriptBlock $clusterNameCompleter
 Register-ArgumentCompleter -CommandName 'New-AksHciNodePool', 'Get-AksHciNodePool', 'Set-AksHciNodePool', 'Remove-AksHciNodePool' -ParameterName 'clusterName' -ScriptBlock $clusterNameCompleter
 Register-ArgumentCompleter -CommandName 'Get-AksHciNodePool', 'Set-AksHciNodePool', 'Remove-AksHciNodePool' -ParameterName 'name' -ScriptBlock $nodePoolNameCompleter
 

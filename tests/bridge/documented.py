@@ -1,7 +1,8 @@
 """The documented AksHci parameters of each covered cmdlet (akshci-module.md §1), as test data.
 
-Get-AksNetPlugin is aksnet's own (no AksHci equivalent); Get-AksHciVmSize and Get-AksHciConfig
-take no parameters. Set-AksHciConfig's list is §1.11's syntax block.
+Get-AksNetPlugin and Sync-AksHciLoadBalancer are aksnet's own (no AksHci equivalent);
+Get-AksHciVmSize and Get-AksHciConfig take no parameters. Set-AksHciConfig's list is §1.11's
+syntax block.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ _DOCUMENTED = {
     "Set-AksHciNodePool": "clusterName name count autoScaler vmSize",  # -vmSize: vertical scaling
     "Remove-AksHciNodePool": "clusterName name",
     "Get-AksHciCredential": "name configPath adAuth",  # §1.13
+    # aksnet's own (issue 5): the cloud-provider sync of LoadBalancer Services, no AksHci page
+    "Sync-AksHciLoadBalancer": "name watch",
 }
 
 DOCUMENTED_PARAMETERS: dict[str, tuple[str, ...]] = {

@@ -126,6 +126,7 @@ def test_remove_takes_names_from_the_get_pipeline() -> None:
         ("Set-AksHciCluster", ("name",)),
         ("Remove-AksHciCluster", ("name",)),
         ("Get-AksHciCredential", ("name",)),
+        ("Sync-AksHciLoadBalancer", ("name",)),
         ("New-AksHciNodePool", ("clusterName",)),
         ("Get-AksHciNodePool", ("clusterName", "name")),
         ("Set-AksHciNodePool", ("clusterName", "name")),
@@ -192,6 +193,7 @@ def test_format_views_cover_every_result_type() -> None:
         "AksNet.NodePool",
         "AksNet.RunResult",
         "AksNet.Credential",
+        "AksNet.LoadBalancerSync",
     }
     assert selected == expected
 
@@ -249,8 +251,8 @@ def test_names_complete_with_tab() -> None:
     for target in (
         "'Get-AksHciClusterNetwork', 'Remove-AksHciClusterNetwork' -ParameterName 'name'",
         "'New-AksHciCluster' -ParameterName 'vnet'",
-        "'Get-AksHciCluster', 'Set-AksHciCluster', 'Remove-AksHciCluster', 'Get-AksHciCredential' "
-        "-ParameterName 'name'",
+        "'Get-AksHciCluster', 'Set-AksHciCluster', 'Remove-AksHciCluster', 'Get-AksHciCredential', "
+        "'Sync-AksHciLoadBalancer' -ParameterName 'name'",
         "'New-AksHciNodePool', 'Get-AksHciNodePool', 'Set-AksHciNodePool', "
         "'Remove-AksHciNodePool' -ParameterName 'clusterName'",
         "'Get-AksHciNodePool', 'Set-AksHciNodePool', 'Remove-AksHciNodePool' -ParameterName 'name'",

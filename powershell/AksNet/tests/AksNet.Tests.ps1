@@ -138,3 +138,14 @@ Describe 'Clusters and node pools without a lab' {
         $record.CategoryInfo.Category | Should -Be 'NotImplemented'
     }
 }
+
+Describe 'Sync-AksHciLoadBalancer without a lab' {
+    It 'writes a non-terminating error for an unknown cluster' {
+        Sync-AksHciLoadBalancer -name nothere -Confirm:$false -ErrorVariable problems -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $problems[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+
+    It 'refuses an empty name in PowerShell before calling Python' {
+        { Sync-AksHciLoadBalancer -name '' -Confirm:$false } | Should -Throw -ErrorId 'ParameterArgumentValidationError*'
+    }
+}

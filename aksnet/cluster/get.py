@@ -15,7 +15,7 @@ from aksnet.cluster import records
 from aksnet.errors import NotFound
 from aksnet.infra.macpool import colon_form
 from aksnet.infra.placement import LOAD_BALANCER
-from aksnet.infra.provision import vm_roles
+from aksnet.infra.vmnames import vm_roles
 from aksnet.model.cluster import ClusterSpec
 from aksnet.state.macs import macs_of
 from aksnet.state.store import Allocation, Store

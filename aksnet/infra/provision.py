@@ -47,7 +47,8 @@ from aksnet.infra import vms
 from aksnet.infra.hostkeys import HostKeyPair
 from aksnet.infra.macpool import DEFAULT_POOL, MacPool, colon_form
 from aksnet.infra.nodeseed import NodeSeed, node_seed
-from aksnet.infra.placement import CONTROL_PLANE, LOAD_BALANCER, VmDemand, place
+from aksnet.infra.placement import LOAD_BALANCER, VmDemand, place
+from aksnet.infra.vmnames import vm_names
 from aksnet.infra.vms import HostFact, HostFacts, VmFact, VmFacts, VmSpec, VmState
 from aksnet.infra.windowsseed import WINRM_PORT, WinRmCertificate, windows_seed
 from aksnet.model.cluster import ClusterSpec
@@ -125,6 +126,9 @@ class ProvisionSettings:
     winrm_timeout: float = 300.0  # Windows boots (and runs cloudbase-init) slower than Linux
 
 
+_vm_names = vm_names  # the VM names live in aksnet.infra.vmnames; older importers find them here
+
+
 def node_vms(
     spec: ClusterSpec,
     network: NetworkSetting,
@@ -198,31 +202,6 @@ def node_vms(
             NodeVm(name, role, size.cpu, size.memory_bytes, mac, address, seed, key.public_line)
         )
     return out
-
-
-def vm_roles(spec: ClusterSpec) -> dict[str, str]:
-    """Each VM name the spec has -> its role ("control-plane", "worker", "loadbalancer")."""
-    return {name: role for name, role, *_ in _vm_names(spec)}
-
-
-def load_balancer_vm_name(cluster: str, index: int) -> str:
-    """`<cluster>-lb-<i>`: the name other tools look load-balancer VMs up by."""
-    return f"{cluster}-lb-{index}".lower()
-
-
-def _vm_names(spec: ClusterSpec) -> Iterator[tuple[str, str, str, str]]:
-    """(name, role, size, os) of each VM: control planes, then Linux pools, then Windows, then
-    the load balancers (loadBalancerSku HAProxy)."""
-    for i in range(spec.control_plane_node_count):
-        yield f"{spec.name}-cp-{i}".lower(), CONTROL_PLANE, spec.control_plane_vm_size, "Linux"
-    for os_type in ("Linux", "Windows"):
-        for pool in spec.node_pools:
-            if pool.os_type == os_type:
-                for i in range(pool.count):
-                    yield f"{spec.name}-{pool.name}-{i}".lower(), "worker", pool.vm_size, os_type
-    lb = spec.load_balancer
-    for i in range(lb.vm_count):
-        yield load_balancer_vm_name(spec.name, i), LOAD_BALANCER, lb.vm_size, "Linux"
 
 
 class ProvisionVMs:

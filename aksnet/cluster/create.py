@@ -126,7 +126,7 @@ def check_supported(spec: ClusterSpec, store: Store) -> None:
             raise InvalidInput(
                 "nodePoolName",
                 pool.name,
-                "the name 'lb' is taken by the cluster's load-balancer VMs (<cluster>-lb-<i>); "
+                f"the name 'lb' is taken by the cluster's load-balancer VMs ({spec.name}-lb-<i>); "
                 "choose another node pool name.",
             )
         if pool.os_type != "Windows" or pool.count == 0:

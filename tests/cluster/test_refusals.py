@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from aksnet import api
+from aksnet.cluster import records
 from aksnet.cluster.hosts import HostConnections
-from aksnet.errors import InvalidInput
-from aksnet.remote.base import Credential
+from aksnet.errors import InvalidInput, StateConflict
+from aksnet.remote.base import Credential, Endpoint
+from aksnet.state.lease import HeldLease
 from aksnet.state.macs import macs_of
 from aksnet.state.store import Store
 
@@ -116,3 +118,39 @@ def test_a_linux_cluster_in_the_dhcp_model_passes_the_checks(store: Store, tmp_p
         api.new_cluster(store, spec, NOWHERE)
     assert caught.value.parameter == "hosts"
     assert_nothing_recorded(store, tmp_path)
+
+
+# Never contacted: each test below is refused before any host is asked.
+UNREACHED = HostConnections({"hci1": Endpoint("198.19.250.250")}, Credential("nobody", "unused"))
+
+
+def test_a_node_pool_named_lb_is_refused_while_the_cluster_has_load_balancer_vms(
+    store: Store, tmp_path: Path
+) -> None:
+    add_network(store, "net1", static=True)
+    spec = api.new_cluster_spec(name="c1", vnet="net1", node_pool_name="lb", node_count=1)
+    with pytest.raises(InvalidInput, match="c1-lb-") as caught:
+        api.new_cluster(store, spec, UNREACHED)
+    assert caught.value.parameter == "nodePoolName" and caught.value.value == "lb"
+    assert_nothing_recorded(store, tmp_path)
+
+
+def test_a_create_is_refused_while_another_run_holds_the_cluster(
+    store: Store, tmp_path: Path
+) -> None:
+    add_network(store, "net1", static=True)
+    spec = api.new_cluster_spec(name="c1", vnet="net1", node_pool_name="linux", node_count=1)
+    with HeldLease(store.path, "c1") as other, pytest.raises(StateConflict) as caught:
+        api.new_cluster(store, spec, UNREACHED)
+    assert other.holder.run_id in str(caught.value)  # names the run that holds it
+    assert_nothing_recorded(store, tmp_path)  # no record, no address, no MAC, no key
+
+
+def test_a_removal_is_refused_while_another_run_holds_the_cluster(store: Store) -> None:
+    add_network(store, "net1", static=True)
+    spec = api.new_cluster_spec(name="c1", vnet="net1", node_pool_name="linux", node_count=1)
+    records.ensure_recorded(store, spec)
+    with HeldLease(store.path, "c1"), pytest.raises(StateConflict):
+        api.remove_cluster(store, "c1", UNREACHED)
+    assert records.state_of(store, "c1") == records.CREATING  # not marked 'removing'
+    assert [s.name for s in store.list_clusters()] == ["c1"]

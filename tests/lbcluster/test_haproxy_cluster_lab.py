@@ -108,7 +108,9 @@ def test_a_cluster_with_its_haproxy_load_balancer(fabric: Fabric) -> None:
     # What-if on nothing: the load-balancer VM and its configuration listed, nothing changed.
     plan = api.new_cluster(fabric.store, spec, fabric.hosts, what_if=True, options=OPTIONS)
     titles = [r.title for r in plan.run.changes]
-    assert sorted(t.split()[1] for t in titles if t.startswith("New-VM")) == sorted(["c1-lb-0", *nodes])
+    assert sorted(t.split()[1] for t in titles if t.startswith("New-VM")) == sorted(
+        ["c1-lb-0", *nodes]
+    )
     lb_entry = "Configure the load balancer on c1-lb-0 (once its VM runs)"
     assert lb_entry in titles
     assert titles.index(lb_entry) < titles.index("Set up Linux nodes on c1-cp-0 (once its VM runs)")
@@ -155,12 +157,45 @@ def test_a_cluster_with_its_haproxy_load_balancer(fabric: Fabric) -> None:
     assert replan.run.changes == []
     assert (fabric.store.allocations(), macs_of(fabric.store)) == before
 
+    _scale_the_control_plane(fabric, kubeconfig, lb["Address"], created.api_vip)
+
+    view = api.get_cluster(fabric.store, "c1").to_dict()
     removed = api.remove_cluster(fabric.store, "c1", fabric.hosts)
     held = sorted([*(n["Address"] for n in view["Nodes"]), created.api_vip])
     assert sorted(removed.released_addresses) == held and lb["Address"] in held
     assert lb["Mac"] in removed.released_macs
     assert fabric.vms_on_hosts() == {"hci1": [], "hci2": []}
     assert fabric.store.allocations() == [] and macs_of(fabric.store) == []
+
+
+def _scale_the_control_plane(fabric: Fabric, kubeconfig: Path, lb_address: str, vip: str) -> None:
+    """1 -> 3 -> 1 control planes: the API frontend's backends follow, by a seamless reload."""
+    reload = "reload haproxy on c1-lb-0 (seamless: established connections stay)"
+    for count in (3, 1):
+        scaled = api.set_cluster(
+            fabric.store, "c1", fabric.hosts, control_plane_node_count=count, options=OPTIONS
+        )
+        assert reload in [r.title for run in scaled.runs for r in run.changes]
+        nodes = {n["Name"]: n["Address"] for n in scaled.create.nodes}
+        planes = sorted(a for n, a in nodes.items() if "-cp-" in n)
+        assert len(planes) == count
+        assert _api_backends(fabric, lb_address) == planes
+        listed = eventually(lambda: kubectl_nodes(kubeconfig), "kubectl get nodes")
+        assert {n for n in listed if "-cp-" in n} == {n for n in nodes if "-cp-" in n}
+
+
+def _api_backends(fabric: Fabric, address: str) -> list[str]:
+    """The addresses of the API frontend's servers in haproxy.cfg on the load-balancer VM."""
+    keys = ClusterKeys.beside(fabric.store.path, "c1")
+    known = KnownHosts(fabric.tmp / "known_lb_scale")
+    known.pin(address, 22, keys.host_key("c1-lb-0").public_line)
+    with fabric.ssh("c1", address, known) as ssh:
+        config = ssh.run(["cat", "/etc/haproxy/haproxy.cfg"]).text
+    section = config.split("\nbackend api-server\n", 1)[1].split("\n\n", 1)[0]
+    servers = [
+        line.split()[2] for line in section.splitlines() if line.strip().startswith("server")
+    ]
+    return sorted(s.rsplit(":", 1)[0] for s in servers)
 
 
 def _check_haproxy_on_the_vm(fabric: Fabric, address: str, vip: str, view: dict[str, Any]) -> None:

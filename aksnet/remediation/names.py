@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aksnet.infra.placement import LOAD_BALANCER
-from aksnet.infra.provision import _vm_names
+from aksnet.infra.vmnames import vm_names
 from aksnet.model.cluster import ClusterSpec
 
 
@@ -20,7 +20,7 @@ class VmNames:
 
     @classmethod
     def of(cls, spec: ClusterSpec) -> VmNames:
-        named = [(n, role, os_type) for n, role, _size, os_type in _vm_names(spec)]
+        named = [(n, role, os_type) for n, role, _size, os_type in vm_names(spec)]
         return cls(
             [n for n, role, os_type in named if os_type != "Windows" and role != LOAD_BALANCER],
             [n for n, role, _os in named if role == LOAD_BALANCER],

@@ -13,15 +13,23 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from aksnet import api
 from aksnet.lab.linux import proxystub
-from aksnet.loadbalancer.apply import sync_with
+from aksnet.loadbalancer.apply import LoadBalancerSyncResult
 from aksnet.loadbalancer.services import EXHAUSTED, REFUSED, SHARING_ANNOTATION
 from aksnet.loadbalancer.setup import HAPROXY
+from aksnet.state.store import Store
 from tests.k8sapi.fixtures import kubectl_binary
-from tests.lbservices.conftest import WORKERS, ServicesLab, wait_for
-from tests.loadbalancer.conftest import get
+from tests.lbservices.conftest import WORKERS, ServicesLab
+from tests.loadbalancer.conftest import get, wait_for
 
 REQUESTS = 40
+
+
+def sync(lab: ServicesLab, what_if: bool = False) -> LoadBalancerSyncResult:
+    """Sync-AksHciLoadBalancer -name c1, as a user runs it (it connects by itself)."""
+    (result,) = api.sync_load_balancer(lab.store, "c1", what_if=what_if)
+    return result
 
 
 def lb_service(name: str, ports: list[int], ip: str | None = None, key: str | None = None) -> Any:
@@ -71,11 +79,11 @@ def test_what_if_lists_the_actions_and_changes_nothing(services_lab: ServicesLab
     lab.core.create_namespaced_service("default", lb_service("shop", [80], key="front"))
     lab.core.create_namespaced_service("default", lb_service("shop-admin", [8080], key="front"))
     before = lab.run_on_lb("sha256sum", HAPROXY.path)
-    result = sync_with(lab.store, "c1", lab.connections, what_if=True)
+    result = sync(lab, what_if=True)
     assert result.what_if
     assert result.actions[0].startswith("update the Services of c1: allocate VIP ")
     assert "write /etc/haproxy/haproxy.cfg on c1-lb-0" in " ".join(result.actions)
-    assert "start haproxy on c1-lb-0" in result.actions
+    assert "reload haproxy on c1-lb-0 (seamless: established connections stay)" in result.actions
     assert service_vips(lab) == {}
     assert ingress(lab, "web") == []
     assert lab.run_on_lb("sha256sum", HAPROXY.path) == before
@@ -85,7 +93,7 @@ def test_sync_gives_vips_and_every_request_is_answered_by_both_workers(
     services_lab: ServicesLab,
 ) -> None:
     lab = services_lab
-    result = sync_with(lab.store, "c1", lab.connections)
+    result = sync(lab)
     assert result.sync.problems == []
     web, shop, admin = (ingress(lab, n) for n in ("web", "shop", "shop-admin"))
     assert web == [lab.address(203)]  # the requested VIP
@@ -99,7 +107,7 @@ def test_sync_gives_vips_and_every_request_is_answered_by_both_workers(
 
 
 def test_a_second_sync_performs_zero_actions(services_lab: ServicesLab) -> None:
-    result = sync_with(services_lab.store, "c1", services_lab.connections)
+    result = sync(services_lab)
     assert result.actions == []
     assert not result.sync.changed
 
@@ -154,7 +162,7 @@ def test_a_new_service_synced_under_a_steady_stream_fails_no_request(
     try:
         wait_for(lambda: sum(answered.values()) >= 20, "requests before the sync")
         lab.core.create_namespaced_service("default", lb_service("api", [9000]))
-        result = sync_with(lab.store, "c1", lab.connections)
+        result = sync(lab)
         assert "reload haproxy on c1-lb-0 (seamless: established connections stay)" in (
             result.actions
         )
@@ -176,7 +184,7 @@ def test_refused_and_exhausted_requests_get_events(services_lab: ServicesLab) ->
     lab.core.create_namespaced_service("default", lb_service("taken", [80], ip=taken))
     lab.core.create_namespaced_service("default", lb_service("last", [80]))  # takes .204
     lab.core.create_namespaced_service("default", lb_service("one-too-many", [80]))
-    result = sync_with(lab.store, "c1", lab.connections)
+    result = sync(lab)
     problems = {p.name: p.problem.reason for p in result.sync.problems if p.problem}
     assert problems == {"outside": REFUSED, "taken": REFUSED, "one-too-many": EXHAUSTED}
     assert [r for r, _ in warnings_of(lab, "outside")] == [REFUSED]
@@ -184,7 +192,7 @@ def test_refused_and_exhausted_requests_get_events(services_lab: ServicesLab) ->
     assert [r for r, _ in warnings_of(lab, "one-too-many")] == [EXHAUSTED]
     assert ingress(lab, "outside") == ingress(lab, "taken") == ingress(lab, "one-too-many") == []
     assert ingress(lab, "last") == [lab.address(204)]
-    assert sync_with(lab.store, "c1", lab.connections).actions == []  # the same Events stay
+    assert sync(lab).actions == []  # the same Events stay
 
 
 def test_a_deleted_service_returns_its_vip_and_loses_its_frontend(
@@ -194,14 +202,14 @@ def test_a_deleted_service_returns_its_vip_and_loses_its_frontend(
     for name in ("outside", "taken", "one-too-many"):
         lab.core.delete_namespaced_service(name, "default")
     lab.core.delete_namespaced_service("web", "default")
-    result = sync_with(lab.store, "c1", lab.connections)
+    result = sync(lab)
     assert result.sync.released == [lab.address(203)]
     assert lab.address(203) not in service_vips(lab)
     config = lab.run_on_lb("cat", HAPROXY.path)
     assert "svc-default.web-80" not in config
     assert "svc-default.api-9000" in config
     wait_for(lambda: _refused(lab.address(203), 80), "the frontend to go")
-    assert sync_with(lab.store, "c1", lab.connections).actions == []
+    assert sync(lab).actions == []
 
 
 def _refused(address: str, port: int) -> bool:
@@ -214,3 +222,31 @@ def _refused(address: str, port: int) -> bool:
 
 def _answers(address: str, port: int) -> Callable[[], bool]:
     return lambda: get(address, port) in WORKERS
+
+
+def test_watch_syncs_after_a_service_change_until_stopped(services_lab: ServicesLab) -> None:
+    lab = services_lab
+    results: list[LoadBalancerSyncResult] = []
+    returned: list[list[LoadBalancerSyncResult]] = []
+    stop = threading.Event()
+
+    def watch() -> None:
+        with Store(lab.store.path) as store:  # a store's connection serves one thread
+            returned.append(
+                api.sync_load_balancer(store, "c1", watch=True, stop=stop, on_result=results.append)
+            )
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        wait_for(lambda: len(results) >= 1, "the watch's first run")
+        assert results[0].actions == []  # nothing changed since the last sync
+        lab.core.create_namespaced_service("default", lb_service("watched", [7000]))
+        wait_for(lambda: any(r.sync.allocated for r in results), "a run after the change")
+        (vip,) = ingress(lab, "watched")
+        wait_for(_answers(vip, 7000), "the watched Service")
+    finally:
+        stop.set()
+        watcher.join(timeout=60)
+    assert not watcher.is_alive()
+    assert returned == [results]

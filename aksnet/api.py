@@ -542,3 +542,77 @@ def sync_load_balancer(
     if failures:
         raise failures[0]
     return results
+
+
+# Test-/Repair-AksHciClusterNetwork and their scheduled runs (aksnet.remediation)
+
+if TYPE_CHECKING:
+    from aksnet.remediation.report import Report
+    from aksnet.remediation.timer import TimerUnits
+
+REMEDIATION_DEADLINE = 600.0
+
+
+def test_cluster_network(
+    store: Store,
+    hosts: HostConnections,
+    name: str | None = None,
+    *,
+    deadline: float = REMEDIATION_DEADLINE,
+    options: CreateOptions | None = None,
+) -> Report:
+    """Test-AksHciClusterNetwork [-name]: every check of every cluster (or one); changes
+    nothing. Report.exit_code: 0 clean, 1 drift, 2 a check could not be made."""
+    from aksnet.remediation import run
+
+    return run.test_cluster_network(store, hosts, name, deadline=deadline, options=options)
+
+
+def repair_cluster_network(
+    store: Store,
+    hosts: HostConnections,
+    name: str | None = None,
+    *,
+    what_if: bool = False,
+    deadline: float = REMEDIATION_DEADLINE,
+    options: CreateOptions | None = None,
+) -> Report:
+    """Repair-AksHciClusterNetwork [-name] [-WhatIf]: repairs drift on what aksnet created by
+    create's own actions; foreign objects are reported and left alone."""
+    from aksnet.remediation import run
+
+    return run.repair_cluster_network(
+        store, hosts, name, what_if=what_if, deadline=deadline, options=options
+    )
+
+
+def install_remediation_timer(
+    name: str | None = None,
+    *,
+    directory: Path | str | None = None,
+    interval: float = 900.0,
+    deadline: float = REMEDIATION_DEADLINE,
+    store_path: str | None = None,
+    log_file: str | None = None,
+) -> TimerUnits:
+    """`aksnet remediation install-timer`: a systemd timer + service running Repair."""
+    from aksnet.remediation import timer
+
+    return timer.install_timer(
+        name,
+        directory=directory if directory is not None else timer.DEFAULT_UNIT_DIR,
+        interval=interval,
+        deadline=deadline,
+        store=store_path,
+        log_file=log_file,
+    )
+
+
+def remove_remediation_timer(
+    name: str | None = None, *, directory: Path | str | None = None
+) -> int:
+    """`aksnet remediation remove-timer`: the units' files removed (0: none were there)."""
+    from aksnet.remediation import timer
+
+    folder = directory if directory is not None else timer.DEFAULT_UNIT_DIR
+    return timer.remove_timer(name, directory=folder)

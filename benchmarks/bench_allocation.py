@@ -6,6 +6,7 @@ benchmarks/results/allocation.json. Run: `.venv/bin/python -m benchmarks.bench_a
 
 from __future__ import annotations
 
+import argparse
 import json
 import multiprocessing
 import tempfile
@@ -97,6 +98,9 @@ def concurrent(tmp: Path, processes: int = 8, addresses: int = 4000) -> dict[str
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="the same run (it takes seconds)")
+    parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         bulk_s, n = bulk(tmp)

@@ -1,14 +1,18 @@
 """Get-AksHciCluster: what the store knows of a cluster, in the cmdlet's shape plus addresses.
 
-Read from the store only (decisions, not observations): ProvisioningState is the recorded state
-('creating' until a create finished, 'provisioned', 'removing'), as AksHci reports it. Nodes
-lists every VM holding an address, with its role: "control-plane", "worker" or "loadbalancer"
-(the HAProxy VMs `<cluster>-lb-<i>`).
+Read from the store only: ProvisioningState is the recorded state ('creating' until a create
+finished, 'provisioned', 'removing'), as AksHci reports it. Nodes lists every VM with an
+address, with its role: "control-plane", "worker" or "loadbalancer" (the HAProxy VMs
+`<cluster>-lb-<i>`), and where the address comes from ("AddressSource"): "static" for an
+address aksnet allocated from the node IP pool, "dhcp" for one its host reported and aksnet
+recorded when it learnt it (the DHCP model; the last one reported, which a lease renewal may
+since have changed).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import ipaddress
+from dataclasses import dataclass, field
 from typing import Any
 
 from aksnet.cluster import records
@@ -33,6 +37,7 @@ class ClusterView:
     state: str
     allocations: list[Allocation]
     macs: dict[str, str]
+    learnt: dict[str, str] = field(default_factory=dict)  # VM -> address its host reported
 
     @property
     def provisioning_state(self) -> str:
@@ -68,16 +73,27 @@ class ClusterView:
             "ApiServerVip": str(api[0].address) if api else None,
             "PodCidr": spec.pod_cidr,
             "ServiceCidr": spec.service_cidr,
-            "Nodes": [
-                {
-                    "Name": a.owner,
-                    "Role": roles.get(a.owner, ""),
-                    "Address": str(a.address),
-                    "Mac": self.macs.get(a.owner),
-                }
-                for a in nodes
-            ],
+            "Nodes": self._nodes(nodes, roles),
         }
+
+    def _nodes(self, allocated: list[Allocation], roles: dict[str, str]) -> list[dict[str, Any]]:
+        addresses = {a.owner: (str(a.address), "static") for a in allocated}
+        for vm, address in self.learnt.items():
+            addresses.setdefault(vm, (address, "dhcp"))
+        return [
+            {
+                "Name": vm,
+                "Role": roles.get(vm, ""),
+                "Address": address,
+                "AddressSource": source,
+                "Mac": self.macs.get(vm),
+            }
+            for vm, (address, source) in sorted(addresses.items(), key=_by_address)
+        ]
+
+
+def _by_address(item: tuple[str, tuple[str, str]]) -> tuple[int, str]:
+    return int(ipaddress.IPv4Address(item[1][0])), item[0]
 
 
 def get_cluster(store: Store, name: str) -> ClusterView:
@@ -86,7 +102,8 @@ def get_cluster(store: Store, name: str) -> ClusterView:
         raise NotFound("Cluster", name)
     spec = store.get_cluster(name)
     macs = {m.owner: colon_form(m.mac) for m in macs_of(store, cluster=name)}
-    return ClusterView(spec, state, store.allocations(spec.vnet, cluster=name), macs)
+    allocations = store.allocations(spec.vnet, cluster=name)
+    return ClusterView(spec, state, allocations, macs, store.learnt_addresses(cluster=name))
 
 
 def list_clusters(store: Store) -> list[ClusterView]:

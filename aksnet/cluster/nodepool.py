@@ -82,11 +82,12 @@ def get_node_pools(store: Store, cluster: str, name: str | None = None) -> list[
     pools = [p for p in spec.node_pools if name is None or p.name == name]
     if name is not None and not pools:
         raise NotFound(f"Node pool of cluster '{cluster}'", name)
-    addresses = {
-        a.owner: str(a.address)
+    addresses = store.learnt_addresses(cluster=cluster)  # DHCP: as its host last reported
+    addresses.update(
+        (a.owner, str(a.address))
         for a in store.allocations(spec.vnet, cluster=cluster)
         if a.owner_kind == "vm"
-    }
+    )
     macs = {m.owner: m.mac for m in macs_of(store, cluster=cluster)}
     views = []
     for pool in pools:

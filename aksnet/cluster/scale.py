@@ -72,6 +72,7 @@ class SurplusVm:
     name: str
     mac: int | None
     address: str | None
+    learnt: bool = False  # the address is the one its host reported (DHCP), not an allocation
 
 
 @dataclass(frozen=True)
@@ -246,13 +247,17 @@ def surplus_vms(store: Store, spec: ClusterSpec) -> list[SurplusVm]:
         for a in store.allocations(spec.vnet, cluster=spec.name)
         if a.owner_kind == "vm"
     }
+    learnt = store.learnt_addresses(cluster=spec.name)
     found: list[tuple[int, str]] = []
     for vm in set(macs) | set(addresses):
         match = _INDEXED.match(vm)
         if match and int(match["index"]) >= limits.get(match["prefix"], 1 << 30):
             found.append((int(match["index"]), vm))
     ordered = sorted(found, key=lambda item: (-item[0], item[1]))
-    return [SurplusVm(vm, macs.get(vm), addresses.get(vm)) for _, vm in ordered]
+    return [
+        SurplusVm(vm, macs.get(vm), addresses.get(vm) or learnt.get(vm), vm not in addresses)
+        for _, vm in ordered
+    ]
 
 
 def remove_nodes(
@@ -301,7 +306,8 @@ def first_control_plane(
     root: str = DEFAULT_ROOT,
 ) -> ControlPlaneShell:
     """An SSH session to `<cluster>-cp-0` with the admin key, its host key pinned first. Its
-    address is the store's (static model), else the one its host reports (DHCP model)."""
+    address is the store's (static model), else the one its host reports now, else the one it
+    reported when it was learnt (DHCP model; recorded in the store)."""
     name = f"{spec.name}-cp-0"
     held = [
         str(a.address)
@@ -311,6 +317,8 @@ def first_control_plane(
     address = held[0] if held else None
     if address is None and hosts is not None:
         address = reported_address(store, spec, name, hosts, root)
+    if address is None:
+        address = store.learnt_addresses(cluster=spec.name).get(name)
     if address is None:
         raise StateConflict(
             f"No address is known for {name}, the first control plane of cluster "
@@ -432,7 +440,8 @@ class RemoveNodes:
 
     def _leave_etcd(self, ctx: RunContext, vm: SurplusVm) -> None:
         """The departing control plane's etcd member leaves (aksnet.cluster.etcd)."""
-        address = vm.address or self._reported_address(vm)
+        # A learnt (DHCP) address may have changed since: the one its host reports comes first.
+        address = (self._reported_address(vm) or vm.address) if vm.learnt else vm.address
         shell = self.first.shell
         node_shell = self._node_shell(vm.name, address) if address else None
         try:
@@ -464,7 +473,8 @@ class RemoveNodes:
         return None
 
     def _release(self, ctx: RunContext, vm: SurplusVm) -> None:
-        held = [f"address {vm.address}"] if vm.address else []
+        kind = "learnt address" if vm.learnt else "address"
+        held = [f"{kind} {vm.address}"] if vm.address else []
         held += [f"MAC {colon_form(vm.mac)}"] if vm.mac is not None else []
 
         def release() -> None:

@@ -80,6 +80,19 @@ MIGRATIONS: tuple[str, ...] = (
         CHECK (expires_at > acquired_at)
     );
     """,
+    # 4: addresses learnt from the hosts (the DHCP model), one per VM: observations kept so Get,
+    # a resumed run and a scale-down know them; not reservations (the DHCP server owns the
+    # address), so not in allocations, whose primary key and pools are aksnet's decisions.
+    """
+    CREATE TABLE learnt_addresses (
+        owner TEXT PRIMARY KEY,
+        cluster TEXT NOT NULL REFERENCES clusters(name) ON DELETE CASCADE,
+        network TEXT NOT NULL,
+        address TEXT NOT NULL,
+        learnt_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    );
+    CREATE INDEX learnt_addresses_by_cluster ON learnt_addresses (cluster);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -206,6 +206,7 @@ class Store:
             if not tx.execute("SELECT 1 FROM clusters WHERE name = ?", (name,)).fetchone():
                 raise NotFound("Cluster", name)
             released = tx.execute("DELETE FROM allocations WHERE cluster = ?", (name,)).rowcount
+            tx.execute("DELETE FROM learnt_addresses WHERE cluster = ?", (name,))
             tx.execute("DELETE FROM clusters WHERE name = ?", (name,))
             return int(released)
 
@@ -467,7 +468,38 @@ class Store:
             cursor = tx.execute(
                 "DELETE FROM allocations WHERE owner_kind = ? AND owner = ?", (owner_kind, owner)
             )
+            if owner_kind == "vm":  # the VM's learnt address goes with it (not counted)
+                tx.execute("DELETE FROM learnt_addresses WHERE owner = ?", (owner,))
             return int(cursor.rowcount)
+
+    # Addresses learnt from the hosts (DHCP): observations, one per VM, replaced when the host
+    # reports another; forgotten with the VM's allocations (release_owner) and the cluster.
+
+    def record_learnt_address(self, cluster: str, owner: str, network: str, address: str) -> bool:
+        """Keep the address the VM's host reported; True when it is new or changed."""
+        text = str(parse_address("address", address))
+        with self.transaction() as tx:
+            row = tx.execute(
+                "SELECT address FROM learnt_addresses WHERE owner = ?", (owner,)
+            ).fetchone()
+            if row is not None and row[0] == text:
+                return False
+            tx.execute(
+                "INSERT INTO learnt_addresses (owner, cluster, network, address) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (owner) DO UPDATE SET address = excluded.address,"
+                " cluster = excluded.cluster, network = excluded.network, "
+                "learnt_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+                (owner, cluster, network, text),
+            )
+            return True
+
+    def learnt_addresses(self, *, cluster: str | None = None) -> dict[str, str]:
+        """VM name -> the address its host last reported (the DHCP model)."""
+        query, args = "SELECT owner, address FROM learnt_addresses", []
+        if cluster is not None:
+            query, args = query + " WHERE cluster = ?", [cluster]
+        rows = self._conn.execute(query + " ORDER BY owner", args).fetchall()
+        return {str(owner): str(address) for owner, address in rows}
 
     def allocations(
         self, network: str | None = None, *, cluster: str | None = None

@@ -133,7 +133,7 @@ def test_a_version_2_store_gains_the_leases_table(tmp_path: Path) -> None:
     with Store(path) as store:
         assert leases(store, Clock()).acquire("c1", A).holder == A
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     conn.close()
 
 

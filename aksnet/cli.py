@@ -55,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(result, indent=2, default=str))
     elif result is not None:
         args.render(result)
-    return 0
+    return int(getattr(args, "exit_code", 0))  # a handler may set it (remediation test: 0/1/2)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     _plugin_commands(groups, common)
     _lab_commands(groups, common)
     _loadbalancer_commands(groups, common)
+    _remediation_commands(groups, common)
     vmsize = groups.add_parser("vmsize", parents=[common], help="Get-AksHciVmSize")
     vmsize.set_defaults(handler=_vm_sizes, render=_render_rows(["VmSize", "CPU", "MemoryGB"]))
     return parser
@@ -594,3 +595,76 @@ def _render_lb_sync(result: dict[str, Any]) -> None:
         print(f"WARNING: {problem['Namespace']}/{problem['Name']}: {problem['Problem']['message']}")
     for note in result["Notes"]:
         print(f"NOTE: {note}")
+
+
+# Test-/Repair-AksHciClusterNetwork and their scheduled runs
+
+
+def _remediation_commands(groups: Any, common: argparse.ArgumentParser) -> None:
+    group = groups.add_parser("remediation", help="Test-/Repair-AksHciClusterNetwork, timers")
+    verbs = group.add_subparsers(title="verbs", metavar="VERB")
+    test = verbs.add_parser(
+        "test", parents=[common], help="Test-AksHciClusterNetwork (exit 0 clean, 1 drift, 2 error)"
+    )
+    repair = verbs.add_parser("repair", parents=[common], help="Repair-AksHciClusterNetwork")
+    repair.add_argument("--what-if", action="store_true", help="list the repairs; change nothing")
+    for verb in (test, repair):
+        verb.add_argument("--name", help="the cluster (default: every cluster)")
+        verb.add_argument("--deadline", type=float, default=600.0, help="seconds (default 600)")
+        verb.add_argument("--lab-dir", help="the lab whose hosts to use (default: the running one)")
+    test.set_defaults(handler=_remediation_run, render=_render_remediation)
+    repair.set_defaults(handler=_remediation_run, render=_render_remediation)
+    install = verbs.add_parser("install-timer", parents=[common], help="a systemd timer of Repair")
+    remove = verbs.add_parser("remove-timer", parents=[common], help="remove that timer")
+    for verb in (install, remove):
+        verb.add_argument("--name", help="the cluster (default: every cluster)")
+        verb.add_argument("--directory", help="the unit directory (default /etc/systemd/system)")
+    install.add_argument("--interval", type=float, default=900.0, help="seconds (default 900)")
+    install.add_argument("--deadline", type=float, default=600.0, help="seconds (default 600)")
+    install.add_argument("--log-file", help="append the runs' output to this file")
+    install.set_defaults(handler=_remediation_install, render=print_kv)
+    remove.set_defaults(handler=_remediation_remove, render=print_kv)
+
+
+def _remediation_run(args: argparse.Namespace) -> dict[str, Any]:
+    with _store(args) as store:
+        hosts, options = api.lab_hosts(args.lab_dir), _options(args)
+        if "what_if" in args:
+            report = api.repair_cluster_network(
+                store, hosts, args.name, what_if=args.what_if, deadline=args.deadline,
+                options=options,
+            )  # fmt: skip
+            args.exit_code = 2 if report.exit_code == 2 else 0  # drift found and repaired: 0
+        else:
+            report = api.test_cluster_network(
+                store, hosts, args.name, deadline=args.deadline, options=options
+            )
+            args.exit_code = report.exit_code
+    return report.to_dict()
+
+
+def _render_remediation(result: dict[str, Any]) -> None:
+    from aksnet.remediation.report import Report, Row, format_report
+
+    rows = [
+        Row(r["Cluster"], r["Node"], r["Check"], r["Status"], r["Observed"], r["Desired"])
+        for r in result["Rows"]
+    ]
+    actions = [(a["Host"], a["Title"]) for a in result["Actions"]]
+    print(format_report(Report(rows, actions, result["WhatIf"], result["Refused"])))
+
+
+def _remediation_install(args: argparse.Namespace) -> dict[str, Any]:
+    units = api.install_remediation_timer(
+        args.name,
+        directory=args.directory,
+        interval=args.interval,
+        deadline=args.deadline,
+        store_path=str(Path(args.store).resolve()) if args.store else None,
+        log_file=args.log_file,
+    )
+    return {"Service": str(units.service), "Timer": str(units.timer)}
+
+
+def _remediation_remove(args: argparse.Namespace) -> dict[str, Any]:
+    return {"Removed": api.remove_remediation_timer(args.name, directory=args.directory)}

@@ -10,7 +10,7 @@ import threading
 from contextlib import closing
 from typing import Any
 
-from aksnet import remediation
+from aksnet import cli, remediation
 from aksnet.infra.linuxconf import NFT_TABLE, SYSCTL_FILE
 from aksnet.infra.windowsnode import HELPER_PATH, network_document
 from aksnet.loadbalancer.haproxy import CONFIG_PATH as HAPROXY_CONFIG
@@ -174,6 +174,7 @@ def test_a_stopped_vm_and_a_disconnected_adapter_two_repairs_at_once(cluster: Cl
 
     report = check(cluster)
     assert report.having(ERROR) == [], report.rows
+    assert cli_test(cluster) == 1  # `aksnet remediation test`: drift
     found = {(r.node, r.check, r.desired.split()[0]) for r in report.having(DRIFT)}
     assert found == {
         (LINUX, "Provision VMs", "Start-VM"),
@@ -209,3 +210,9 @@ def test_a_stopped_vm_and_a_disconnected_adapter_two_repairs_at_once(cluster: Cl
     after = check(cluster)
     assert after.having(DRIFT) == [] and after.having(ERROR) == [], after.rows
     assert after.having(NOT_CHECKED) == []
+    assert cli_test(cluster) == 0
+
+
+def cli_test(cluster: Cluster) -> int:
+    argv = ["remediation", "test", "--name", NAME, "--store", str(cluster.store.path)]
+    return cli.main([*argv, "--lab-dir", str(cluster.lab.lab_dir), "--json", "--no-progress"])

@@ -4,11 +4,13 @@ systemd-analyze when present (else parsed), removed; bad input refused naming th
 from __future__ import annotations
 
 import configparser
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
+from aksnet import cli
 from aksnet.errors import InvalidInput
 from aksnet.remediation.timer import install_timer, remove_timer, verify_units
 
@@ -81,3 +83,16 @@ def test_verify_reports_a_broken_unit(tmp_path: Path) -> None:
     units = install_timer("c1", directory=tmp_path, command=["relative/aksnet"])
     complaint = verify_units(units)
     assert complaint is not None and "relative/aksnet" in complaint
+
+
+def test_the_cli_installs_and_removes_the_units(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["remediation", "install-timer", "--name", "c1", "--directory", str(tmp_path)]
+    assert cli.main([*argv, "--interval", "600", "--deadline", "300", "--json"]) == 0
+    written = json.loads(capsys.readouterr().out)
+    assert Path(written["Timer"]).read_text().count("OnUnitActiveSec=600s") == 1
+    argv = ["remediation", "remove-timer", "--name", "c1", "--directory", str(tmp_path)]
+    assert cli.main([*argv, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"Removed": 2}
+    assert cli.main([*argv[:2], "--name", "Bad Name", "--directory", str(tmp_path)]) == 2

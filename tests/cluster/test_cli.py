@@ -42,14 +42,15 @@ def test_what_if_over_the_cli_lists_the_vms_and_records_nothing(
     result = json.loads(capsys.readouterr().out)
     assert result["WhatIf"] is True
     new_vms = sorted(a["Title"].split()[1] for a in result["Actions"] if "New-VM" in a["Title"])
-    assert new_vms == ["cwhatif-cp-0", "cwhatif-linux-0", "cwhatif-linux-1"]
+    assert new_vms == ["cwhatif-cp-0", "cwhatif-lb-0", "cwhatif-linux-0", "cwhatif-linux-1"]
     assert {a["Outcome"] for a in result["Actions"]} == {"planned"}
-    assert any("load-balancer VM" in w for w in result["Warnings"])
+    titles = [a["Title"] for a in result["Actions"]]
+    assert "Configure the load balancer on cwhatif-lb-0 (once its VM runs)" in titles
     argv.remove("--json")
     assert main([*argv, "--node-count", "2"]) == 0
     human = capsys.readouterr().out
     assert f"What if: {len(result['Actions'])} action(s) would run; nothing was changed." in human
-    assert "WARNING: The HAProxy load-balancer VM of cluster 'cwhatif' is not provisioned" in human
+    assert "Configure the load balancer on cwhatif-lb-0 (once its VM runs)" in human
     assert main(["cluster", "get", "--json", "--store", str(fabric.store.path)]) == 0
     assert json.loads(capsys.readouterr().out) == []
     assert fabric.vms_on_hosts() == {"hci1": [], "hci2": []}

@@ -50,7 +50,7 @@ from tests.cluster.conftest import Fabric, k8s_calls
 REPO = Path(__file__).resolve().parents[2]
 NAME = "ckilled"
 SPEC_FLAGS = ["--name", NAME, "--primary-network-plugin", "flannel", "--node-pool-name", "linux"]
-VMS = [f"{NAME}-cp-0", f"{NAME}-linux-0", f"{NAME}-linux-1"]
+VMS = sorted([f"{NAME}-cp-0", f"{NAME}-linux-0", f"{NAME}-linux-1", f"{NAME}-lb-0"])
 HOSTS = ("hci1", "hci2")
 
 # Kill points: the journal row that must exist before SIGKILL is sent.
@@ -194,7 +194,7 @@ def assert_converged(fabric: Fabric, result: CreateResult) -> None:
         str(a.address) for a in allocations if a.owner in VMS
     }
     keys = ClusterKeys.beside(fabric.store.path, NAME)
-    for node in view["Nodes"]:
+    for node in (n for n in view["Nodes"] if n["Role"] != "loadbalancer"):
         known = KnownHosts(fabric.tmp / f"known_{node['Name']}")
         known.pin(node["Address"], 22, keys.host_key(node["Name"]).public_line)
         with fabric.ssh(NAME, node["Address"], known) as ssh:

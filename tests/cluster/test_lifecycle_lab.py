@@ -51,16 +51,18 @@ def test_a_linux_cluster_end_to_end(
     caplog.set_level(logging.DEBUG)
     name = f"c{plugin}"
     spec = linux_spec(fabric, name, plugin)
-    vms = [f"{name}-cp-0", f"{name}-linux-0", f"{name}-linux-1"]
+    nodes = [f"{name}-cp-0", f"{name}-linux-0", f"{name}-linux-1"]
+    vms = sorted([*nodes, f"{name}-lb-0"])  # the HAProxy load-balancer VM comes with them
 
     # What-if on nothing: every action listed, nothing changed anywhere.
     before = store_snapshot(fabric)
     plan = api.new_cluster(fabric.store, spec, fabric.hosts, what_if=True, options=OPTIONS)
     titles = [r.title for r in plan.run.changes]
     assert sorted(t.split()[1] for t in titles if t.startswith("New-VM")) == vms
-    assert sum(t.startswith("Copy seed ISO") for t in titles) == 3
-    for vm in vms:
+    assert sum(t.startswith("Copy seed ISO") for t in titles) == 4
+    for vm in nodes:
         assert f"Set up Linux nodes on {vm} (once its VM runs)" in titles
+    assert f"Configure the load balancer on {name}-lb-0 (once its VM runs)" in titles
     assert f"Apply the CNI on {vms[0]} (once its VM runs)" in titles
     assert store_snapshot(fabric) == before
     assert fabric.vms_on_hosts() == {"hci1": [], "hci2": []}
@@ -73,7 +75,6 @@ def test_a_linux_cluster_end_to_end(
         assert secret not in caplog.text and secret not in json.dumps(created.to_dict())
     assert any("kubeadm init" in r.title for r in created.run.changes)  # it was there to leak
     assert "reading fact" in caplog.text  # and DEBUG logging was captured
-    assert any("load-balancer VM" in w and created.api_vip in w for w in created.warnings)
     on_hosts = fabric.vms_on_hosts()
     assert sorted(on_hosts["hci1"] + on_hosts["hci2"]) == vms
     assert on_hosts["hci1"] and on_hosts["hci2"]  # spread over both hosts
@@ -85,7 +86,8 @@ def test_a_linux_cluster_end_to_end(
     assert view["ApiServerVip"] == created.api_vip
     addresses = {n["Name"]: n["Address"] for n in view["Nodes"]}
     assert sorted(addresses) == vms
-    _check_nodes(fabric, name, addresses, created.api_vip, plugin, spec)
+    roles = {n["Name"]: n["Role"] for n in view["Nodes"]}
+    _check_nodes(fabric, name, addresses, roles, created.api_vip, plugin, spec)
 
     again = api.new_cluster(fabric.store, spec, fabric.hosts, options=OPTIONS)
     assert again.run.changes == [] and again.run.records == []
@@ -116,6 +118,7 @@ def _check_nodes(
     fabric: Fabric,
     name: str,
     addresses: dict[str, str],
+    roles: dict[str, str],
     vip: str,
     plugin: str,
     spec: ClusterSpec,
@@ -127,9 +130,13 @@ def _check_nodes(
         with fabric.ssh(name, address, known) as ssh:
             assert ssh.run(["hostname"]).text.strip() == vm
             assert f"inet {address}/" in ssh.run(["ip", "-4", "-o", "addr", "show"]).text
+            if roles[vm] == "loadbalancer":  # not a Kubernetes node: HAProxy for the API VIP
+                assert f"bind {vip}:6443" in ssh.run(["cat", "/etc/haproxy/haproxy.cfg"]).text
+                continue
             calls = k8s_calls(ssh)
-            kubeadm = [c for c in calls if c["tool"] == "kubeadm"]
             verb = "init" if vm.endswith("-cp-0") else "join"
+            # Join-secret checks also run `kubeadm token list` on the first control plane.
+            kubeadm = [c for c in calls if c["tool"] == "kubeadm" and c["args"][0] == verb]
             assert [c["args"] for c in kubeadm] == [[verb, "--config", KUBEADM_FILE]]
             assert kubeadm[0]["outcome"] == "accepted"
             kubectl = [c for c in calls if c["tool"] == "kubectl"]

@@ -41,7 +41,8 @@ def test_a_failed_create_resumes_and_remove_refuses_what_it_does_not_own(fabric:
         assert created and all(resumed.placement[vm] == "hci2" for vm in created)
         assert api.get_cluster(fabric.store, "cresume").provisioning_state == "Provisioned"
         on_hosts = fabric.vms_on_hosts()
-        assert sorted(on_hosts["hci1"] + on_hosts["hci2"]) == ["cresume-cp-0", "cresume-linux-0"]
+        vms = ["cresume-cp-0", "cresume-lb-0", "cresume-linux-0"]
+        assert sorted(on_hosts["hci1"] + on_hosts["hci2"]) == vms
 
         # Another MAC on a VM of the cluster's name: not the cluster's VM, not removed.
         view = api.get_cluster(fabric.store, "cresume").to_dict()
@@ -70,7 +71,7 @@ def test_a_failed_create_resumes_and_remove_refuses_what_it_does_not_own(fabric:
             )
         )
         removed = api.remove_cluster(fabric.store, "cresume", fabric.hosts)
-        assert len(removed.released_addresses) == 3  # two nodes and the API VIP
+        assert len(removed.released_addresses) == 4  # two nodes, the load balancer, the API VIP
         assert fabric.vms_on_hosts() == {"hci1": [], "hci2": []}
         assert fabric.store.allocations() == [] and macs_of(fabric.store) == []
     finally:

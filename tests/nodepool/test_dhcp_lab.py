@@ -49,7 +49,11 @@ def test_a_dhcp_cluster_scales_and_hands_out_its_credential(fabric: Fabric) -> N
     assert down.removed == ["cd-linux-1"]
     assert all_vms(fabric) == ["cd-cp-0", "cd-linux-0"]
     assert registered(fabric, "cd") == ["cd-cp-0", "cd-linux-0"]
-    assert sorted(m.owner for m in macs_of(store, cluster="cd")) == ["cd-cp-0", "cd-linux-0"]
+    assert sorted(m.owner for m in macs_of(store, cluster="cd")) == [
+        "cd-cp-0",
+        "cd-lb-0",  # the load-balancer VM stays
+        "cd-linux-0",
+    ]
 
     folder = fabric.tmp / "kube"
     got = api.get_credential(store, "cd", config_path=folder, hosts=hosts)

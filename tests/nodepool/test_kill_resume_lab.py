@@ -86,12 +86,10 @@ def test_a_killed_scale_down_is_finished_by_the_next_run(fabric: Fabric) -> None
     assert finished.removed == surplus and finished.resumed  # the same operation
     assert all_vms(fabric) == [f"{NAME}-cp-0", f"{NAME}-linux-0"]
     assert registered(fabric, NAME) == [f"{NAME}-cp-0", f"{NAME}-linux-0"]
-    assert sorted(node_addresses(fabric, NAME)) == [f"{NAME}-cp-0", f"{NAME}-linux-0"]
+    kept = [f"{NAME}-cp-0", f"{NAME}-lb-0", f"{NAME}-linux-0"]  # the load balancer stays
+    assert sorted(node_addresses(fabric, NAME)) == kept
     assert not released & {str(a.address) for a in fabric.store.allocations()}
-    assert sorted(m.owner for m in macs_of(fabric.store, cluster=NAME)) == [
-        f"{NAME}-cp-0",
-        f"{NAME}-linux-0",
-    ]
+    assert sorted(m.owner for m in macs_of(fabric.store, cluster=NAME)) == kept
     sessions = fabric.hosts.open()
     try:
         for host, session in sessions.items():

@@ -44,7 +44,7 @@ def test_a_linux_cluster_in_the_dhcp_model_end_to_end(fabric: Fabric) -> None:
     spec = api.new_cluster_spec(
         name=name, vnet=dhcp_network(fabric), primary_network_plugin="flannel", linux_node_count=1
     )
-    vms = sorted([f"{name}-cp-0", f"{name}-{name}-linux-0"])
+    vms = sorted([f"{name}-cp-0", f"{name}-{name}-linux-0", f"{name}-lb-0"])  # with its LB VM
 
     created = api.new_cluster(fabric.store, spec, fabric.hosts, options=OPTIONS)
     addresses = {n["Name"]: n["Address"] for n in created.nodes}
@@ -75,6 +75,6 @@ def test_a_linux_cluster_in_the_dhcp_model_end_to_end(fabric: Fabric) -> None:
 
     removed = api.remove_cluster(fabric.store, name, fabric.hosts)
     assert removed.released_addresses == [created.api_vip]
-    assert len(removed.released_macs) == 2
+    assert len(removed.released_macs) == 3
     assert fabric.store.allocations() == [] and macs_of(fabric.store) == []
     assert fabric.vms_on_hosts() == {"hci1": [], "hci2": []}

@@ -68,7 +68,7 @@ def test_killed_during_the_windows_phases_a_resume_converges(fabric: Fabric, poi
     assert api.get_cluster(fabric.store, NAME).to_dict()["ProvisioningState"] == "Provisioned"
 
     on_hosts = fabric.vms_on_hosts()
-    vms = sorted([f"{NAME}-cp-0", f"{NAME}-{NAME}-linux-0", WINDOWS])
+    vms = sorted([f"{NAME}-cp-0", f"{NAME}-{NAME}-linux-0", f"{NAME}-lb-0", WINDOWS])
     assert sorted(on_hosts["hci1"] + on_hosts["hci2"]) == vms  # each VM once
     assert fabric.lab.windows_vms is not None
     node = fabric.lab.windows_vms.node(WINDOWS)

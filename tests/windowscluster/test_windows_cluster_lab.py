@@ -72,13 +72,14 @@ def test_a_cluster_with_a_windows_worker_end_to_end(
     spec = windows_spec(fabric, name, plugin)
     linux = [f"{name}-cp-0", f"{name}-{name}-linux-0", f"{name}-{name}-linux-1"]
     windows = f"{name}-{name}-windows-0"
+    lb = f"{name}-lb-0"  # the HAProxy load-balancer VM
 
     # What-if on nothing: every action listed (Windows ones per VM), nothing changed anywhere.
     before = store_snapshot(fabric)
     plan = api.new_cluster(fabric.store, spec, fabric.hosts, what_if=True, options=OPTIONS)
     titles = [r.title for r in plan.run.changes]
     assert sorted(t.split()[1] for t in titles if t.startswith("New-VM")) == sorted(
-        [*linux, windows]
+        [*linux, windows, lb]
     )
     assert f"Join Windows nodes on {windows} (once its VM runs)" in titles
     assert f"Set up Windows nodes on {windows} (once its VM runs)" in titles
@@ -97,7 +98,7 @@ def test_a_cluster_with_a_windows_worker_end_to_end(
         assert secret not in caplog.text and secret not in json.dumps(created.to_dict())
 
     addresses = {n["Name"]: n["Address"] for n in created.nodes}
-    assert sorted(addresses) == sorted([*linux, windows])
+    assert sorted(addresses) == sorted([*linux, windows, lb])
     _check_vms(fabric, created.placement, spec, windows)
     _check_linux_nodes(fabric, name, {vm: addresses[vm] for vm in linux}, plugin)
     cidrs = _pod_cidrs(fabric, name, addresses[linux[0]], [*linux, windows])
@@ -116,7 +117,7 @@ def test_a_cluster_with_a_windows_worker_end_to_end(
     removed = api.remove_cluster(fabric.store, name, fabric.hosts)
     assert sorted(removed.released_addresses) == sorted([*addresses.values(), created.api_vip])
     assert sorted(removed.released_macs) == sorted(n["Mac"] for n in view["Nodes"])
-    assert len(removed.released_macs) == 4
+    assert len(removed.released_macs) == 5
     assert fabric.store.allocations() == [] and macs_of(fabric.store) == []
     assert fabric.vms_on_hosts() == {"hci1": [], "hci2": []}
     assert not keys.folder.exists()
@@ -131,7 +132,8 @@ def _check_vms(fabric: Fabric, placement: dict[str, str], spec: ClusterSpec, win
             is_windows = vm == windows
             size = vm_size(
                 WINDOWS_SIZE if is_windows else
-                spec.control_plane_vm_size if "-cp-" in vm else spec.node_pools[0].vm_size
+                spec.control_plane_vm_size if "-cp-" in vm else
+                spec.load_balancer.vm_size if "-lb-" in vm else spec.node_pools[0].vm_size
             )  # fmt: skip
             folder = rf"{DEFAULT_ROOT}\{vm}"
             out = sessions[host].invoke(

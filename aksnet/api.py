@@ -526,7 +526,9 @@ def sync_load_balancer(
     def loop() -> None:
         try:
             with Store(store.path) as own:  # a store's connection serves one thread
-                apply.watch_cluster_load_balancer(own, name, stop, record, hosts=hosts)
+                apply.watch_cluster_load_balancer(
+                    own, name, stop, record, hosts=hosts, listeners=listeners
+                )
         except BaseException as error:  # handed to the caller's thread below
             failures.append(error)
             stop.set()

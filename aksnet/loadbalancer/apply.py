@@ -21,7 +21,6 @@ watch_cluster_load_balancer() runs again after every change of a Service until s
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,11 +32,12 @@ from aksnet.cluster.create import CreateOptions
 from aksnet.cluster.hosts import HostConnections
 from aksnet.cluster.keys import ClusterKeys
 from aksnet.cluster.records import API_VIP_OWNER_KIND
-from aksnet.cluster.scale import first_control_plane
+from aksnet.cluster.scale import first_control_plane, reported_address
 from aksnet.errors import RemoteError, StateConflict
+from aksnet.infra.provision import DEFAULT_ROOT
 from aksnet.loadbalancer.setup import LoadBalancerSetup, LoadBalancerVm
 from aksnet.loadbalancer.sync import (
-    _API_UNAVAILABLE,
+    API_UNAVAILABLE,
     SyncResult,
     api_client_for,
     sync_load_balancer,
@@ -108,7 +108,7 @@ def connect(
     connections = ClusterConnections(api_client_for(kubeconfig))
     if spec.load_balancer.sku == "none":
         return connections
-    for vm, address in load_balancer_addresses(store, name):
+    for vm, address in load_balancer_addresses(store, name, hosts):
         keys.known_hosts.pin(address, 22, keys.host_key(vm).public_line)
         session = SSHSession(
             address,
@@ -121,16 +121,32 @@ def connect(
     return connections
 
 
-def load_balancer_addresses(store: Store, name: str) -> list[tuple[str, str]]:
-    """(VM name, address) of the cluster's load-balancer VMs `<cluster>-lb-<i>`, in order."""
+def load_balancer_addresses(
+    store: Store, name: str, hosts: HostConnections | None = None
+) -> list[tuple[str, str]]:
+    """(VM name, address) of the cluster's load-balancer VMs `<cluster>-lb-<i>`, in order: the
+    store's address (static model), else the one its host reports (DHCP model, given hosts)."""
     spec = store.get_cluster(name)
-    pattern = re.compile(rf"^{re.escape(spec.name)}-lb-(\d+)$")
+    held = {
+        a.owner: str(a.address)
+        for a in store.allocations(spec.vnet, cluster=spec.name)
+        if a.owner_kind == "vm"
+    }
     found = []
-    for allocation in store.allocations(spec.vnet, cluster=spec.name):
-        matched = pattern.match(allocation.owner) if allocation.owner_kind == "vm" else None
-        if matched:
-            found.append((int(matched.group(1)), allocation.owner, str(allocation.address)))
-    return [(vm, address) for _, vm, address in sorted(found)]
+    for index in range(spec.load_balancer.vm_count):
+        vm = f"{spec.name}-lb-{index}"
+        address = held.get(vm)
+        if address is None and hosts is not None:
+            address = reported_address(store, spec, vm, hosts, DEFAULT_ROOT)
+        if address is None:
+            raise StateConflict(
+                f"No address is known for {vm}, a load-balancer VM of cluster '{spec.name}': "
+                "create the cluster first (New-AksHciCluster), or, in the DHCP model, start "
+                "its VM.",
+                target=vm,
+            )
+        found.append((vm, address))
+    return found
 
 
 class SyncServices:
@@ -248,7 +264,7 @@ def sync_cluster_load_balancer(
 
 
 # What a watch loop waits out and tries again: the API or a VM unreachable, a foreign lease.
-RETRIED = (*_API_UNAVAILABLE, RemoteError, StateConflict)
+RETRIED = (*API_UNAVAILABLE, RemoteError, StateConflict)
 
 
 def watch_with(
@@ -260,13 +276,14 @@ def watch_with(
     *,
     poll_seconds: int = 5,
     resync_seconds: float = 60.0,
+    listeners: Sequence[ProgressListener] = (),
 ) -> None:
     """Run, then run again after every change of a Service (and every resync_seconds, for
     node changes), until `stop` is set; failures in RETRIED are retried every poll_seconds."""
     core = k8s.CoreV1Api(connections.api_client)
     while not stop.is_set():
         try:
-            result = sync_with(store, name, connections)
+            result = sync_with(store, name, connections, listeners=listeners)
             listing = core.list_service_for_all_namespaces()
         except RETRIED as error:
             log.warning("load balancer sync of %s failed (%s); retrying", name, error)
@@ -287,6 +304,7 @@ def watch_cluster_load_balancer(
     admin_user: str = CreateOptions.admin_user,
     poll_seconds: int = 5,
     resync_seconds: float = 60.0,
+    listeners: Sequence[ProgressListener] = (),
 ) -> None:
     """Sync-AksHciLoadBalancer -Watch: connect, then watch_with until `stop` is set."""
     connections = connect(store, name, admin_user=admin_user, hosts=hosts)
@@ -299,6 +317,7 @@ def watch_cluster_load_balancer(
             on_result,
             poll_seconds=poll_seconds,
             resync_seconds=resync_seconds,
+            listeners=listeners,
         )
     finally:
         connections.close()

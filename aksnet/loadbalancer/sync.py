@@ -47,7 +47,7 @@ from aksnet.network.addressing import parse_address
 from aksnet.state.store import Store
 
 log = logging.getLogger(__name__)
-_API_UNAVAILABLE = (ApiException, urllib3.exceptions.HTTPError, OSError)
+API_UNAVAILABLE = (ApiException, urllib3.exceptions.HTTPError, OSError)
 CONTROL_PLANE_LABELS = ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
 EVENT_SOURCE = "aksnet-load-balancer"
 
@@ -407,7 +407,7 @@ def watch_load_balancer(
         try:
             result = sync_load_balancer(store, cluster, api_client)
             listing = core.list_service_for_all_namespaces()
-        except _API_UNAVAILABLE as error:
+        except API_UNAVAILABLE as error:
             log.debug("load balancer sync of %s failed (%s); retrying", cluster, error)
             stop.wait(poll_seconds)
             continue
@@ -439,7 +439,7 @@ def _changed_within(core: k8s.CoreV1Api, version: str | None, seconds: int) -> b
             core.list_service_for_all_namespaces, resource_version=version, timeout_seconds=seconds
         ):
             return True
-    except _API_UNAVAILABLE as error:  # 410 Gone, or the connection dropped: sync again
+    except API_UNAVAILABLE as error:  # 410 Gone, or the connection dropped: sync again
         log.debug("service watch ended (%s); syncing again", error)
         return True
     finally:

@@ -1,0 +1,87 @@
+"""kill -9 of `aksnet cluster set --control-plane-node-count 1` between the first control
+plane's etcd exit and its VM's removal, then a resume that converges (root).
+
+The child is the real CLI on the same lab and store. The parent watches the store's journal and
+sends SIGKILL once `kubeadm reset --force` on the highest control plane is journaled done (its
+etcd member has left, its VM still runs). The second run (in process; it takes over the dead
+child's lease) must not reset that node again (etcd no longer lists it), must reset the other
+departing control plane, and must leave etcd with the first control plane as its only member.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from aksnet import api
+from aksnet.cluster.create import CreateOptions
+from tests.cluster.conftest import Fabric
+from tests.nodepool.test_kill_resume_lab import journal_has
+from tests.nodepool.test_scale_lab import all_vms, etcd_left, etcd_members, registered
+
+REPO = Path(__file__).resolve().parents[2]
+NAME = "ce"
+OPTIONS = CreateOptions(ssh_timeout=60.0)
+KILL_AFTER = f"action LIKE 'kubeadm reset --force on {NAME}-cp-2 %' AND status = 'done'"
+
+
+def scale_control_plane_down_and_kill(fabric: Fabric) -> None:
+    # The CLI's main, called as the `aksnet` console script calls it.
+    script = "import sys; from aksnet.cli import main; sys.exit(main(sys.argv[1:]))"
+    argv = [sys.executable, "-c", script, "cluster", "set", "--store", str(fabric.store.path)]
+    argv += ["--lab-dir", str(fabric.lab.lab_dir), "--name", NAME]
+    err = fabric.tmp / "child.err"
+    child = subprocess.Popen(
+        [*argv, "--control-plane-node-count", "1"],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=err.open("wb"),
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while not journal_has(fabric.store.path, KILL_AFTER):
+            assert child.poll() is None, f"the child ended before the kill: {err.read_text()}"
+            assert time.monotonic() < deadline, "timed out waiting for the first kubeadm reset"
+            time.sleep(0.02)
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait(timeout=60)
+    assert child.returncode == -signal.SIGKILL
+
+
+def test_a_killed_control_plane_scale_down_resumes_and_resets_each_node_once(
+    fabric: Fabric,
+) -> None:
+    spec = api.new_cluster_spec(
+        name=NAME,
+        vnet="provnet",
+        primary_network_plugin="flannel",
+        node_pool_name="linux",
+        node_count=1,
+        control_plane_node_count=3,
+    )
+    api.new_cluster(fabric.store, spec, fabric.hosts, options=OPTIONS)
+    assert etcd_members(fabric, NAME) == [f"{NAME}-cp-0", f"{NAME}-cp-1", f"{NAME}-cp-2"]
+
+    scale_control_plane_down_and_kill(fabric)
+    assert etcd_members(fabric, NAME) == [f"{NAME}-cp-0", f"{NAME}-cp-1"]  # 3 -> 2, quorum kept
+    assert f"{NAME}-cp-2" in all_vms(fabric)  # killed before its VM went
+
+    finished = api.set_cluster(
+        fabric.store, NAME, fabric.hosts, control_plane_node_count=1, options=OPTIONS
+    )
+    assert finished.resumed and finished.removed == [f"{NAME}-cp-2", f"{NAME}-cp-1"]
+    assert etcd_members(fabric, NAME) == [f"{NAME}-cp-0"]
+    assert etcd_left(fabric, NAME) == [(f"{NAME}-cp-2", "reset"), (f"{NAME}-cp-1", "reset")]
+    assert all_vms(fabric) == [f"{NAME}-cp-0", f"{NAME}-linux-0"]
+    assert registered(fabric, NAME) == [f"{NAME}-cp-0", f"{NAME}-linux-0"]
+    again = api.set_cluster(
+        fabric.store, NAME, fabric.hosts, control_plane_node_count=1, options=OPTIONS
+    )
+    assert again.to_dict()["Changes"] == 0

@@ -36,7 +36,7 @@ from aksnet.cluster.scale import (
     SurplusVm,
     change_and_converge,
 )
-from aksnet.errors import InvalidInput, NotFound, StateConflict
+from aksnet.errors import InvalidInput, StateConflict
 from aksnet.infra.macpool import colon_form
 from aksnet.model.cluster import (
     DEFAULT_MAX_PODS,
@@ -47,7 +47,7 @@ from aksnet.model.cluster import (
 )
 from aksnet.model.sizes import vm_size as lookup_vm_size
 from aksnet.state.macs import macs_of
-from aksnet.state.store import Store
+from aksnet.state.store import NodePoolNotFound, Store
 
 _PHASES = {records.CREATING: "Creating", records.REMOVING: "Deleting"}
 
@@ -81,7 +81,7 @@ def get_node_pools(store: Store, cluster: str, name: str | None = None) -> list[
     state = records.state_of(store, cluster) or ""
     pools = [p for p in spec.node_pools if name is None or p.name == name]
     if name is not None and not pools:
-        raise NotFound(f"Node pool of cluster '{cluster}'", name)
+        raise NodePoolNotFound(cluster, name)
     addresses = store.learnt_addresses(cluster=cluster)  # DHCP: as its host last reported
     addresses.update(
         (a.owner, str(a.address))
@@ -258,4 +258,4 @@ def _pool(spec: ClusterSpec, name: str) -> NodePoolSpec:
     for pool in spec.node_pools:
         if pool.name == name:
             return pool
-    raise NotFound(f"Node pool of cluster '{spec.name}'", name)
+    raise NodePoolNotFound(spec.name, name)

@@ -529,7 +529,7 @@ def _pool_of(spec: ClusterSpec, name: str) -> NodePoolSpec:
     for pool in spec.node_pools:
         if pool.name == name:
             return pool
-    raise NotFound(f"Node pool of cluster '{spec.name}'", name)
+    raise NodePoolNotFound(spec.name, name)
 
 
 def _node_count(spec: ClusterSpec) -> int:
@@ -544,3 +544,14 @@ def _take(candidates: range, excluded: frozenset[int], used: set[int], count: in
         if address not in excluded and address not in used:
             picked.append(address)
     return picked
+
+
+class NodePoolNotFound(NotFound):
+    """NotFound (exit 3, PowerShell's ObjectNotFound) whose message names the pool and its
+    cluster: "Node pool 'extra' of cluster 'c1' was not found." (a second Remove-AksHciNodePool
+    ends here; a cluster that is not there is the store's "Cluster 'c1' was not found.")."""
+
+    def __init__(self, cluster: str, name: str) -> None:
+        super().__init__("Node pool", name)
+        self.cluster = cluster
+        self.args = (f"Node pool '{name}' of cluster '{cluster}' was not found.",)

@@ -176,3 +176,18 @@ def test_a_change_is_refused_while_another_run_holds_the_cluster(store: Store) -
         nodepool.set_node_pool(store, "c1", "linux", UNREACHED, count=2)
     assert snapshot(store) == before
     Leases(store).release("c1", other)
+
+
+def test_a_second_remove_of_a_pool_says_the_pool_or_the_cluster_is_not_there(
+    store: Store,
+) -> None:
+    store.add_node_pool("c1", node_pool_spec(name="extra", count=1))
+    store.remove_node_pool("c1", "extra")  # what the first Remove-AksHciNodePool ends with
+    with pytest.raises(NotFound) as again:
+        nodepool.remove_node_pool(store, "c1", "extra", UNREACHED)
+    assert again.value.exit_code == 3  # PowerShell's ObjectNotFound, as for a missing cluster
+    assert str(again.value) == "Node pool 'extra' of cluster 'c1' was not found."
+    store.remove_cluster("c1")
+    with pytest.raises(NotFound) as gone:
+        nodepool.remove_node_pool(store, "c1", "extra", UNREACHED)
+    assert str(gone.value) == "Cluster 'c1' was not found."

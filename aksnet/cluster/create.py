@@ -1,7 +1,7 @@
 """New-AksHciCluster: decisions in the store, then one run of phases.
 
-Order: refuse what is not supported (Windows pools with a plugin that cannot do Windows, or in
-the DHCP model) -> record the cluster as 'creating' -> decide the API VIP and each VM's
+Order: refuse what is not supported (Windows pools with a plugin that cannot do Windows) ->
+record the cluster as 'creating' -> decide the API VIP and each VM's
 address and MAC (aksnet.infra.provision's node_vms, the load-balancer VMs included; reused on
 every later run) -> run the phases "Provision VMs" (Linux, Windows and load-balancer VMs),
 "Configure the load balancer" (HAProxy) or "Write the kube-vip manifests" (loadBalancerSku none;
@@ -13,8 +13,9 @@ end, so two creates of one cluster started at the same instant cannot both alloc
 
 In the DHCP model a VM's seed says dhcp4 and "Provision VMs" learns its address from the host
 (Get-VMNetworkAdapter) once it runs; its SSH host key is pinned at that address, and the node
-phases are built after that (aksnet.cluster.nodes). The learnt addresses are observations: the
-store does not record them (Get shows none for such nodes yet).
+phases are built after that (aksnet.cluster.nodes). Each learnt address is recorded in the store
+(learnt_addresses: an observation, not an allocation), so Get shows it and later runs start from
+it; it goes with the VM (scale-down) and the cluster (Remove).
 
 Windows nodes are reached over PSRP (HTTPS 5986, NTLM) as the cluster's admin user with the
 password aksnet generated for them, each pinned to the WinRM certificate aksnet put in its seed
@@ -56,6 +57,7 @@ from aksnet.infra.provision import (
     DEFAULT_IMAGE,
     DEFAULT_ROOT,
     DEFAULT_WINDOWS_IMAGE,
+    LearntAddresses,
     ProvisionSettings,
     ProvisionVMs,
     WindowsAccess,
@@ -120,7 +122,6 @@ class CreateResult:
 def check_supported(spec: ClusterSpec, store: Store) -> None:
     """Refuse, before anything is created, what this create cannot do (yet)."""
     plugin = get_plugin(spec.primary_network_plugin)
-    static = store.get_network(spec.vnet).is_static
     for pool in spec.node_pools:
         if pool.name.lower() == "lb" and spec.load_balancer.vm_count > 0:
             raise InvalidInput(
@@ -136,15 +137,6 @@ def check_supported(spec: ClusterSpec, store: Store) -> None:
                 "nodePoolName",
                 pool.name,
                 f"the {plugin.name} network plugin does not support Windows nodes.",
-            )
-        if not static:
-            # Its WinRM certificate is pinned by address; in the DHCP model the address is not
-            # known when the seed is made, and aksnet has no name resolution for the nodes.
-            raise InvalidInput(
-                "nodePoolName",
-                pool.name,
-                f"Windows node pools are not yet supported in the DHCP network model (network "
-                f"'{spec.vnet}'): use a network setting with a static Kubernetes node IP pool.",
             )
 
 
@@ -211,7 +203,9 @@ def _run(
         winrm_timeout=options.winrm_timeout,
     )
     sessions = hosts.open()
-    provision = ProvisionVMs(vms, sessions, settings)
+    provision = ProvisionVMs(
+        vms, sessions, settings, LearntAddresses(store.path, spec.name, network.name)
+    )
     nodes = ClusterNodes(vms, provision, settings, credential)
     try:
         phases = _phases(spec, vip, keys, provision, nodes, options)

@@ -204,9 +204,32 @@ def node_vms(
     return out
 
 
+@dataclass(frozen=True)
+class LearntAddresses:
+    """Where the addresses learnt from the hosts (DHCP model) are kept: the store, per VM.
+    Each call opens the store file itself: VMs are provisioned on worker threads, and a
+    SQLite connection belongs to the thread that made it."""
+
+    store_path: Path
+    cluster: str
+    network: str
+
+    def known(self) -> dict[str, str]:
+        with Store(self.store_path) as store:
+            return store.learnt_addresses(cluster=self.cluster)
+
+    def record(self, vm: str, address: str) -> None:
+        with Store(self.store_path) as store:
+            if store.record_learnt_address(self.cluster, vm, self.network, address):
+                log.debug("%s: learnt address %s recorded", vm, address)
+
+
 class ProvisionVMs:
     """The phase. `warnings` collects what was skipped on purpose (the cluster VM role);
-    `addresses` each VM's address once known (decided, or learnt from its host: DHCP)."""
+    `addresses` each VM's address once known (decided, or learnt from its host: DHCP). With
+    `learnt`, a DHCP VM starts with the address recorded when it was last learnt (a what-if of
+    a stopped VM plans with it) and each address learnt is recorded (Get shows it, a resumed
+    run and a scale-down reach the VM there)."""
 
     title = "Provision VMs"
 
@@ -215,13 +238,18 @@ class ProvisionVMs:
         nodes: Sequence[NodeVm],
         sessions: Mapping[str, PowerShellSession],
         settings: ProvisionSettings,
+        learnt: LearntAddresses | None = None,
     ) -> None:
         self.nodes = list(nodes)
         self.sessions = sessions
         self.settings = settings
+        self.learnt = learnt
         self.warnings: list[str] = []
         self.placement: dict[str, str] = {}
-        self.addresses: dict[str, str] = {n.name: n.address for n in nodes if n.address}
+        known = learnt.known() if learnt is not None else {}
+        self.addresses: dict[str, str] = {
+            n.name: n.address or known[n.name] for n in nodes if n.address or n.name in known
+        }
 
     def prepare(self, ctx: RunContext) -> bool:
         return bool(self.nodes)
@@ -289,6 +317,8 @@ class ProvisionVMs:
             return
         address = self._address(ctx, host, fact, node)
         self.addresses[node.name] = address
+        if node.address is None and self.learnt is not None:
+            self.learnt.record(node.name, address)
         if node.is_windows:
             wait_for_winrm(node, address, host, self.settings)
         else:
@@ -472,11 +502,20 @@ def wait_for_ssh(node: NodeVm, address: str, settings: ProvisionSettings) -> Non
 
 
 def winrm_endpoint(node: NodeVm, address: str) -> Endpoint:
-    """How aksnet reaches a Windows node: HTTPS 5986, NTLM, its own certificate pinned."""
+    """How aksnet reaches a Windows node: HTTPS 5986, NTLM, its own certificate pinned (the
+    only trust anchor). A static node's certificate names its address (IP SAN); a DHCP node's
+    cannot (the address is learnt after the seed is made), so its certificate is matched by
+    its DNS SAN, the VM name (tls_server_name, aksnet.remote.psrp.verify_server_name)."""
     if node.certificate_path is None:
         raise InvalidInput("certificate_path", None, f"VM '{node.name}' has no WinRM certificate.")
+    extra = {} if node.address is not None else {"tls_server_name": node.name}
     return Endpoint(
-        address, port=WINRM_PORT, ssl=True, auth="ntlm", cert_validation=node.certificate_path
+        address,
+        port=WINRM_PORT,
+        ssl=True,
+        auth="ntlm",
+        cert_validation=node.certificate_path,
+        extra=extra,
     )
 
 

@@ -81,6 +81,27 @@ def check_security(endpoint: Endpoint, credential: Credential) -> None:
         raise InvalidInput("cert_validation", cert, "must be True or the path of a CA bundle")
     if endpoint.extra.get("encryption") == "never" and not (endpoint.ssl or endpoint.lab):
         raise InvalidInput("encryption", "never", "is not allowed over HTTP")
+    name = endpoint.extra.get("tls_server_name")
+    if name is not None and (not endpoint.ssl or endpoint.cert_validation is False):
+        raise InvalidInput(
+            "tls_server_name", name, "needs ssl=True and certificate validation (a CA path)"
+        )
+
+
+def verify_server_name(wsman: WSMan, name: str) -> None:
+    """Match the server certificate against `name` (its DNS SAN) instead of the URL's host, as
+    for a node reached at an address its certificate could not name (the DHCP model).
+
+    pypsrp's only TLS setting is requests' `verify` (the trust anchors); requests and urllib3
+    can match another name (urllib3's assert_hostname, server_hostname for SNI) but pypsrp
+    passes neither. So the requests session pypsrp would build on its first send is built here,
+    by pypsrp itself, and its HTTPS pool manager is given the name; chain validation against
+    `verify` stays as it was."""
+    transport = wsman.transport
+    session = transport._build_session()
+    adapter = session.get_adapter("https://")
+    adapter.poolmanager.connection_pool_kw.update(assert_hostname=name, server_hostname=name)  # type: ignore[attr-defined]
+    transport.session = session
 
 
 def check_timeouts(
@@ -163,7 +184,7 @@ class PSRPSession:
 
     def _wsman(self) -> WSMan:
         e, (op, read, conn) = self._endpoint, self._timeouts
-        return WSMan(
+        wsman = WSMan(
             e.host,
             port=e.effective_port,
             username=self._credential.username,
@@ -178,6 +199,10 @@ class PSRPSession:
             connection_timeout=conn,
             reconnection_retries=0,  # retries are ours: RetryPolicy, safe operations only
         )
+        name = e.extra.get("tls_server_name")
+        if name is not None:
+            verify_server_name(wsman, str(name))
+        return wsman
 
     def _open_pool(self) -> RunspacePool:
         log.debug("opening a runspace pool on %s", self.host)

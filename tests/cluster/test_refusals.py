@@ -99,15 +99,13 @@ def test_a_windows_pool_of_count_zero_is_not_a_windows_pool(store: Store, tmp_pa
     assert_nothing_recorded(store, tmp_path)
 
 
-def test_a_windows_pool_in_the_dhcp_model_is_refused_before_anything_is_created(
-    store: Store, tmp_path: Path
-) -> None:
+def test_a_windows_pool_in_the_dhcp_model_passes_the_checks(store: Store, tmp_path: Path) -> None:
     add_network(store, "dhcp1", static=False)
     spec = api.new_cluster_spec(name="c1", vnet="dhcp1", linux_node_count=1, windows_node_count=1)
+    # Its WinRM certificate is matched by its DNS SAN there: it stops only at the missing hosts.
     with pytest.raises(InvalidInput) as caught:
         api.new_cluster(store, spec, NOWHERE)
-    assert caught.value.parameter == "nodePoolName"
-    assert "'c1-windows'" in str(caught.value) and "DHCP network model" in str(caught.value)
+    assert caught.value.parameter == "hosts"
     assert_nothing_recorded(store, tmp_path)
 
 

@@ -34,12 +34,14 @@ def run(text: str, out: IO[str]) -> int:
     from aksnet.bridge.commands import HANDLERS
     from aksnet.bridge.lifecycle import HANDLERS as LIFECYCLE_HANDLERS
     from aksnet.bridge.loadbalancer import HANDLERS as LOAD_BALANCER_HANDLERS
+    from aksnet.bridge.remediation import HANDLERS as REMEDIATION_HANDLERS
 
     try:
         handler = (
             HANDLERS.get(request.command)
             or LIFECYCLE_HANDLERS.get(request.command)
-            or LOAD_BALANCER_HANDLERS[request.command]
+            or LOAD_BALANCER_HANDLERS.get(request.command)
+            or REMEDIATION_HANDLERS[request.command]
         )
         handler(request, emitter)
     except AksNetError as err:

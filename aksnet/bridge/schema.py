@@ -174,4 +174,11 @@ REQUEST_SCHEMA: dict[str, CommandSchema] = {
         {"name": REQ_STR, "configPath": STR, "adAuth": BOOL}, what_if=True
     ),
     "Sync-AksHciLoadBalancer": CommandSchema({"name": REQ_STR, "watch": BOOL}, what_if=True),
+    # aksnet.bridge.remediation (issue 7)
+    "Test-AksHciClusterNetwork": CommandSchema({"name": STR, "deadline": INT}),
+    "Repair-AksHciClusterNetwork": CommandSchema({"name": STR, "deadline": INT}, what_if=True),
+    "Register-AksHciRemediationTask": CommandSchema(
+        {"name": STR, "interval": STR, "deadline": INT, "logPath": STR}, what_if=True
+    ),
+    "Unregister-AksHciRemediationTask": CommandSchema({"name": STR}, what_if=True),
 }

@@ -22,13 +22,17 @@
         'New-AksHciLoadBalancerSetting',
         'New-AksHciNetworkSetting',
         'New-AksHciNodePool',
+        'Register-AksHciRemediationTask',
         'Remove-AksHciCluster',
         'Remove-AksHciClusterNetwork',
         'Remove-AksHciNodePool',
+        'Repair-AksHciClusterNetwork',
         'Set-AksHciCluster',
         'Set-AksHciConfig',
         'Set-AksHciNodePool',
-        'Sync-AksHciLoadBalancer'
+        'Sync-AksHciLoadBalancer',
+        'Test-AksHciClusterNetwork',
+        'Unregister-AksHciRemediationTask'
     )
     CmdletsToExport      = @()
     VariablesToExport    = @()

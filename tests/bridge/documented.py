@@ -53,6 +53,12 @@ _DOCUMENTED = {
     "Get-AksHciCredential": "name configPath adAuth",  # §1.13
     # aksnet's own (issue 5): the cloud-provider sync of LoadBalancer Services, no AksHci page
     "Sync-AksHciLoadBalancer": "name watch",
+    # aksnet's own (issue 7): the network drift check and repair and their scheduled task
+    # (AksHci has Test-UpdateAksHci and Repair-AksHciClusterCerts, §1.15, not these)
+    "Test-AksHciClusterNetwork": "name deadline",
+    "Repair-AksHciClusterNetwork": "name deadline",
+    "Register-AksHciRemediationTask": "name interval deadline logPath credential",
+    "Unregister-AksHciRemediationTask": "name",
 }
 
 DOCUMENTED_PARAMETERS: dict[str, tuple[str, ...]] = {

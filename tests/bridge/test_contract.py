@@ -127,6 +127,10 @@ def test_remove_takes_names_from_the_get_pipeline() -> None:
         ("Remove-AksHciCluster", ("name",)),
         ("Get-AksHciCredential", ("name",)),
         ("Sync-AksHciLoadBalancer", ("name",)),
+        ("Test-AksHciClusterNetwork", ("name",)),
+        ("Repair-AksHciClusterNetwork", ("name",)),
+        ("Register-AksHciRemediationTask", ("name",)),
+        ("Unregister-AksHciRemediationTask", ("name",)),
         ("New-AksHciNodePool", ("clusterName",)),
         ("Get-AksHciNodePool", ("clusterName", "name")),
         ("Set-AksHciNodePool", ("clusterName", "name")),
@@ -194,6 +198,8 @@ def test_format_views_cover_every_result_type() -> None:
         "AksNet.RunResult",
         "AksNet.Credential",
         "AksNet.LoadBalancerSync",
+        "AksNet.ClusterNetworkReport",
+        "AksNet.RemediationTask",
     }
     assert selected == expected
 

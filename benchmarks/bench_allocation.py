@@ -17,6 +17,7 @@ from typing import Any
 from aksnet.errors import CapacityExceeded
 from aksnet.model.network import network_setting
 from aksnet.state.store import Store
+from benchmarks import results_dir
 
 
 def _fresh_store(tmp: Path, name: str) -> Store:
@@ -121,9 +122,7 @@ def main() -> None:
     print(f"{'8 processes: addresses':<44} {conc['addresses']:>12}")
     print(f"{'8 processes: duplicates':<44} {conc['duplicates']:>12}")
     print(f"{'8 processes: allocations per second':<44} {conc['per_second']:>12.0f}")
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / "allocation.json").write_text(json.dumps(results, indent=2))
+    (results_dir() / "allocation.json").write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from aksnet.cluster.keys import ClusterKeys
 from aksnet.infra.provision import node_vms
 from aksnet.model.network import network_setting
 from aksnet.state.store import Store
+from benchmarks import results_dir
 
 NETWORKS = 20
 CLUSTERS = 20
@@ -127,9 +128,7 @@ def main() -> None:
         print(command)
         for key, value in measured.items():
             print(f"  {key:<42} {value:>12}")
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / "bridge.json").write_text(json.dumps(results, indent=2))
+    (results_dir() / "bridge.json").write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from aksnet.lab.fabric import LabSpec
 from aksnet.plan import ProgressEvent
 from aksnet.plan.progress import ActionFinished, ActionStarted, PhaseFinished, PhaseStarted
 from aksnet.state.store import Store
-from benchmarks import labrig
+from benchmarks import labrig, results_dir
 from benchmarks.critical import Latencies, Segment, critical_path
 from benchmarks.labproc import LabProcess
 from benchmarks.sshdelay import SshLatency
@@ -41,6 +41,8 @@ from benchmarks.sshdelay import SshLatency
 PSRP_LATENCY = 0.05
 SSH_LATENCY = 0.05
 BOOT_DELAY = 2.0
+LATENCIES = Latencies(PSRP_LATENCY, SSH_LATENCY, BOOT_DELAY)
+NO_LATENCY = Latencies(0.0, 0.0, 0.0)  # the baseline: what the machine alone costs
 GLOBAL_LIMIT = 8  # the runner's default limit of parallel work
 TARGETS = {"wall_over_critical_path": 1.2, "psrp_round_trips_per_vm": 3, "ssh_per_linux_node": 1}
 
@@ -114,8 +116,20 @@ def _ssh_delta(
     }
 
 
+def set_latencies(lab: LabProcess, ssh: SshLatency, latencies: Latencies) -> None:
+    lab.set_latency(latencies.psrp)
+    lab.set_boot_delay(latencies.boot)
+    ssh.round_trip = latencies.ssh
+
+
 def create_once(
-    lab: LabProcess, store: Store, shape: Shape, name: str, per_host: int, ssh: SshLatency
+    lab: LabProcess,
+    store: Store,
+    shape: Shape,
+    name: str,
+    per_host: int,
+    ssh: SshLatency,
+    latencies: Latencies,
 ) -> dict[str, Any]:
     spec = api.new_cluster_spec(
         name=name,
@@ -135,13 +149,13 @@ def create_once(
     result = api.new_cluster(store, spec, labrig.hosts(lab), options=options)
     wall = time.perf_counter() - began
     after_stats, after_ssh = lab.stats(), ssh.snapshot()
-    return _report(shape, per_host, wall, result, recorder.segments,
+    return _report(per_host, latencies, wall, result, recorder.segments,
                    (before_stats, after_stats), (before_ssh, after_ssh))  # fmt: skip
 
 
 def _report(
-    shape: Shape,
     per_host: int,
+    latencies: Latencies,
     wall: float,
     result: Any,
     segments: list[Segment],
@@ -153,19 +167,20 @@ def _report(
         segment.ssh_round_trips = {names.get(a, a): n for a, n in segment.ssh_round_trips.items()}
     on_host = Counter(result.placement.values())
     lanes = {host: min(per_host, count) for host, count in on_host.items()}
-    latencies = Latencies(PSRP_LATENCY, SSH_LATENCY, BOOT_DELAY)
     path = critical_path(segments, latencies, host_lanes=lanes, limit=GLOBAL_LIMIT)
     host_trips = sum(labrig.delta(stats[0]["hosts"], stats[1]["hosts"], "round_trips").values())
     host_requests = sum(labrig.delta(stats[0]["hosts"], stats[1]["hosts"], "requests").values())
     linux = [n["Name"] for n in result.nodes if n["OsType"] == "Linux"]
-    connections = {
-        names.get(a, a): n
-        for a, n in (ssh[1]["connections"].items())
-        if n - ssh[0]["connections"].get(a, 0)
-    }
+    opened = labrig.delta(
+        {a: {"n": n} for a, n in ssh[0]["connections"].items()},
+        {a: {"n": n} for a, n in ssh[1]["connections"].items()},
+        "n",
+    )
+    connections = {names.get(a, a): n for a, n in opened.items()}
     per_node = {name: connections.get(name, 0) for name in linux}
     return {
         "per_host": per_host,
+        "injected_latency": bool(latencies.psrp or latencies.ssh or latencies.boot),
         "vms": len(result.nodes),
         "placement": dict(on_host),
         "wall_s": round(wall, 2),
@@ -190,16 +205,15 @@ def measure(shape: Shape) -> dict[str, Any]:
     ):
         store = labrig.open_store(Path(tmp) / "home", lab)
         try:
-            for per_host in (2, 1):
-                name = f"bench{per_host}"
-                lab.set_latency(PSRP_LATENCY)
-                ssh.round_trip = SSH_LATENCY
-                runs.append(create_once(lab, store, shape, name, per_host, ssh))
-                lab.set_latency(0)
-                ssh.round_trip = 0
+            for per_host, latencies in ((2, LATENCIES), (1, LATENCIES), (2, NO_LATENCY)):
+                name = f"bench{per_host}{'' if latencies.psrp else 'z'}"
+                set_latencies(lab, ssh, latencies)
+                runs.append(create_once(lab, store, shape, name, per_host, ssh, latencies))
+                set_latencies(lab, ssh, NO_LATENCY)
                 api.remove_cluster(store, name, labrig.hosts(lab))
         finally:
             store.close()
+    _add_latency_overhead(runs)
     return {
         "shape": asdict(shape),
         "load_balancer_vms": "provisioned and configured by create: counted in vms",
@@ -208,6 +222,16 @@ def measure(shape: Shape) -> dict[str, Any]:
         "targets": TARGETS,
         "runs": runs,
     }  # fmt: skip
+
+
+def _add_latency_overhead(runs: list[dict[str, Any]]) -> None:
+    """(wall - the baseline's wall) / critical path: what the latency cost beyond the path,
+    with the machine's own cost (the same create without injected latency) taken out."""
+    baseline = next(r["wall_s"] for r in runs if not r["injected_latency"])
+    for run in runs:
+        if run["injected_latency"] and run["critical_path_s"]:
+            overhead = (run["wall_s"] - baseline) / run["critical_path_s"]
+            run["wall_minus_baseline_over_critical_path"] = round(overhead, 2)
 
 
 def main() -> None:
@@ -220,12 +244,11 @@ def main() -> None:
     )
     for run in results["runs"]:
         ssh = run["ssh_connections_per_linux_node"]
-        print(f"{run['per_host']:<10} {run['wall_s']:>8} {run['critical_path_s']:>8} "
-              f"{run['wall_over_critical_path']:>6} {run['psrp_round_trips_per_vm']:>8} "
-              f"{ssh.get('max', '-'):>9}")  # fmt: skip
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / "create.json").write_text(json.dumps(results, indent=2))
+        label = f"{run['per_host']}" + ("" if run["injected_latency"] else " (none)")
+        print(f"{label:<10} {run['wall_s']:>8} {run['critical_path_s']:>8} "
+              f"{run['wall_over_critical_path']!s:>6} {run['psrp_round_trips_per_vm']:>8} "
+              f"{ssh.get('max', '-')!s:>9}")  # fmt: skip
+    (results_dir() / "create.json").write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

@@ -17,11 +17,11 @@ import argparse
 import json
 import statistics
 import time
-from pathlib import Path
 from typing import Any
 
 from aksnet.loadbalancer.frontends import Backend, Frontend
 from aksnet.loadbalancer.haproxy import check_config, render_haproxy_config
+from benchmarks import results_dir
 
 SERVICES = 1000
 NODES = 100
@@ -95,9 +95,7 @@ def main() -> None:
     subset = results["subset_of_nodes"]
     print(f"{f'with {SUBSET} nodes per Service: servers':<44} {subset['servers']:>12}")
     print(f"{f'with {SUBSET} nodes per Service: total (s)':<44} {subset['total_s']:>12.3f}")
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / "haproxy.json").write_text(json.dumps(results, indent=2))
+    (results_dir() / "haproxy.json").write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

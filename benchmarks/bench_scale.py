@@ -24,7 +24,7 @@ from aksnet import api
 from aksnet.cluster.create import CreateOptions
 from aksnet.infra.placement import LOAD_BALANCER
 from aksnet.lab.fabric import LabSpec
-from benchmarks import labrig
+from benchmarks import labrig, results_dir
 from benchmarks.labproc import LabProcess
 
 TARGET_MB = 300
@@ -72,9 +72,7 @@ def main() -> None:
     results = measure(nodes)
     for key, value in results.items():
         print(f"{key:<32} {value}")
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / "scale.json").write_text(json.dumps(results, indent=2))
+    (results_dir() / "scale.json").write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

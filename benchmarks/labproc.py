@@ -4,7 +4,8 @@ The lab's WSMan servers are Python threads: in the aksnet process they would sha
 its memory, so the wall time and the peak memory measured would be the lab's as much as
 aksnet's. `LabProcess` starts `aksnet.lab.fabric.Lab` in a spawned child and talks to it over a
 pipe: the servers' request counters (the Hyper-V hosts' and each Windows VM's), the latency per
-WSMan request, and stop. Root only (the lab makes namespaces and a bridge).
+WSMan request, the boot delay of VMs started later, and stop. Root only (the lab makes
+namespaces and a bridge).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import contextlib
 import json
 import multiprocessing
 import os
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from types import TracebackType
@@ -68,6 +69,9 @@ def _serve(lab_dir: str, spec: dict[str, Any], latency: float, conn: Connection)
             elif command == "latency":
                 _set_latency(lab, float(argument))
                 conn.send(("latency", None))
+            elif command == "boot_delay":  # for VMs started from now on
+                lab.spec = replace(lab.spec, boot_delay=float(argument))
+                conn.send(("boot_delay", None))
             elif command == "stop":
                 break
     except BaseException as error:
@@ -126,6 +130,10 @@ class LabProcess:
     def set_latency(self, seconds: float) -> None:
         self._conn.send(("latency", seconds))
         self._expect("latency", 60)
+
+    def set_boot_delay(self, seconds: float) -> None:
+        self._conn.send(("boot_delay", seconds))
+        self._expect("boot_delay", 60)
 
     def stop(self) -> None:
         if self._process.is_alive():

@@ -22,7 +22,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).parent / "results"
+from benchmarks import results_dir
+
 LAB_BENCHMARKS = {"bench_create", "bench_scale"}
 ORDER = ("bench_allocation", "bench_haproxy", "bench_bridge", "bench_create", "bench_scale")
 OUTPUT = {
@@ -108,6 +109,8 @@ def create_rows(r: dict[str, Any]) -> list[Row]:
     rows = []
     targets = r["targets"]
     for run in r["runs"]:
+        if not run["injected_latency"]:
+            continue  # the baseline run: its wall time is in create.json, it has no target
         tag = f"per_host {run['per_host']}, {run['vms']} VMs"
         rows.append(
             at_most(
@@ -173,7 +176,7 @@ def run_one(name: str, quick: bool) -> tuple[dict[str, Any] | None, str]:
     """(its results, '') or (None, why not)."""
     if name in LAB_BENCHMARKS and os.geteuid() != 0:
         return None, "skipped: the lab needs root"
-    output = RESULTS / OUTPUT[name]
+    output = results_dir() / OUTPUT[name]
     output.unlink(missing_ok=True)
     argv = [sys.executable, "-m", f"benchmarks.{name}", *(["--quick"] if quick else [])]
     print(f"== {name} ({' '.join(argv[1:])})", flush=True)
@@ -227,8 +230,7 @@ def main() -> None:
         "table": shown,
         "results": results,
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps(latest, indent=2))
+    (results_dir() / "latest.json").write_text(json.dumps(latest, indent=2))
 
 
 if __name__ == "__main__":

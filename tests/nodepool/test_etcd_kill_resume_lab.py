@@ -1,5 +1,7 @@
-"""kill -9 of `aksnet cluster set --control-plane-node-count 1` between the first control
-plane's etcd exit and its VM's removal, then a resume that converges (root).
+"""Control planes leaving etcd on the lab (root): kill -9 of `aksnet cluster set
+--control-plane-node-count 1` between the first control plane's etcd exit and its VM's removal,
+then a resume that converges; and a departing control plane whose VM is stopped, whose member is
+removed through the first control plane's etcd (`etcdctl member remove`).
 
 The child is the real CLI on the same lab and store. The parent watches the store's journal and
 sends SIGKILL once `kubeadm reset --force` on the highest control plane is journaled done (its
@@ -19,6 +21,8 @@ from pathlib import Path
 
 from aksnet import api
 from aksnet.cluster.create import CreateOptions
+from aksnet.cluster.hosts import close_all
+from aksnet.remote.base import Cmdlet
 from tests.cluster.conftest import Fabric
 from tests.nodepool.test_kill_resume_lab import journal_has
 from tests.nodepool.test_scale_lab import all_vms, etcd_left, etcd_members, registered
@@ -85,3 +89,44 @@ def test_a_killed_control_plane_scale_down_resumes_and_resets_each_node_once(
         fabric.store, NAME, fabric.hosts, control_plane_node_count=1, options=OPTIONS
     )
     assert again.to_dict()["Changes"] == 0
+
+
+def test_a_departing_control_plane_that_does_not_answer_leaves_etcd_from_a_survivor(
+    fabric: Fabric,
+) -> None:
+    name = "cu"
+    spec = api.new_cluster_spec(
+        name=name,
+        vnet="provnet",
+        primary_network_plugin="flannel",
+        node_pool_name="linux",
+        node_count=1,
+        control_plane_node_count=3,
+    )
+    api.new_cluster(fabric.store, spec, fabric.hosts, options=OPTIONS)
+    stop_vm(fabric, f"{name}-cp-2")  # it no longer answers over SSH
+
+    plan = api.set_cluster(
+        fabric.store, name, fabric.hosts, control_plane_node_count=1, what_if=True
+    )
+    planned = [a["Title"] for a in plan.to_dict()["Actions"] if a["Outcome"] == "planned"]
+    assert any(t.startswith("etcdctl member remove ") and f"({name}-cp-2," in t for t in planned)
+    assert f"kubeadm reset --force on {name}-cp-1 (its etcd member leaves)" in planned
+    assert len(etcd_members(fabric, name)) == 3  # a what-if changes nothing
+
+    api.set_cluster(fabric.store, name, fabric.hosts, control_plane_node_count=1, options=OPTIONS)
+    assert etcd_left(fabric, name) == [(f"{name}-cp-2", "member remove"), (f"{name}-cp-1", "reset")]
+    assert etcd_members(fabric, name) == [f"{name}-cp-0"]
+    assert all_vms(fabric) == [f"{name}-cp-0", f"{name}-linux-0"]
+
+
+def stop_vm(fabric: Fabric, vm: str) -> None:
+    sessions = fabric.hosts.open()
+    try:
+        for session in sessions.values():
+            if any(v["Name"] == vm for v in session.invoke(Cmdlet.of("Get-VM"))):
+                session.invoke(Cmdlet.of("Stop-VM", Name=vm, TurnOff=True))
+                return
+    finally:
+        close_all(sessions)
+    raise AssertionError(f"{vm} is on no host")

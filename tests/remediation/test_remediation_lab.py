@@ -6,11 +6,15 @@ at once: one acts, the other is refused.
 
 from __future__ import annotations
 
+import socket
 import threading
+import time
 from contextlib import closing
+from dataclasses import replace
 from typing import Any
 
 from aksnet import cli, remediation
+from aksnet.cluster.hosts import HostConnections
 from aksnet.infra.linuxconf import NFT_TABLE, SYSCTL_FILE
 from aksnet.infra.windowsnode import HELPER_PATH, network_document
 from aksnet.loadbalancer.haproxy import CONFIG_PATH as HAPROXY_CONFIG
@@ -49,6 +53,70 @@ def test_a_created_cluster_is_clean(cluster: Cluster) -> None:
     assert (LINUX, "Set up Linux nodes") in ok and (WINDOWS, "Set up Windows nodes") in ok
     assert (CP, "Apply the CNI") in ok and (LB, "Configure the load balancer") in ok
     assert (LB, "VM placement") in ok
+
+
+def with_host(cluster: Cluster, name: str, address: str, port: int) -> HostConnections:
+    """The lab's hosts and one more at address:port."""
+    endpoint = replace(next(iter(cluster.hosts.endpoints.values())), host=address, port=port)
+    endpoints = {**cluster.hosts.endpoints, name: endpoint}
+    return replace(cluster.hosts, endpoints=endpoints)
+
+
+def test_an_unreachable_host_is_an_error_row_and_the_others_are_checked(cluster: Cluster) -> None:
+    with socket.socket() as probe:  # a port nothing listens on: connection refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    hosts = with_host(cluster, "hci9", "127.0.0.1", port)
+    report = remediation.test_cluster_network(
+        cluster.store, hosts, NAME, deadline=DEADLINE, options=OPTIONS
+    )
+    errors = {(r.node, r.check) for r in report.having(ERROR)}
+    assert ("hci9", "host reachable") in errors
+    assert {node for node, _check in errors} == {"hci9"}  # create's checks name it too
+    ok = {(r.node, r.check) for r in report.having(OK)}
+    assert {(vm, "VM adapter switch") for vm in (CP, LINUX, WINDOWS, LB)} <= ok
+    assert report.exit_code == 2
+
+
+def test_a_host_that_never_answers_is_reported_at_the_deadline(cluster: Cluster) -> None:
+    accepted: list[socket.socket] = []
+    with socket.socket() as silent:  # accepts connections and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        silent.settimeout(0.2)
+        stop = threading.Event()
+
+        def accept() -> None:
+            while not stop.is_set():
+                try:
+                    accepted.append(silent.accept()[0])
+                except TimeoutError:
+                    continue
+
+        acceptor = threading.Thread(target=accept)
+        acceptor.start()
+        try:
+            hosts = with_host(cluster, "hci9", "127.0.0.1", silent.getsockname()[1])
+            report = remediation.test_cluster_network(
+                cluster.store, hosts, NAME, deadline=3.0, options=OPTIONS
+            )
+        finally:
+            stop.set()
+            acceptor.join()
+            for connection in accepted:
+                connection.close()
+    (row,) = report.rows
+    assert (row.check, row.status) == ("deadline", ERROR)
+    assert "3 s" in row.observed and report.exit_code == 2
+    wait_for_no_remediation_threads()
+
+
+def wait_for_no_remediation_threads(timeout: float = 120.0) -> None:
+    """The abandoned check ends once its host's connection is closed: wait for it."""
+    end = time.monotonic() + timeout
+    while any(t.name.startswith("aksnet-remediation-") for t in threading.enumerate()):
+        assert time.monotonic() < end, "a remediation thread is still running"
+        time.sleep(0.2)
 
 
 def snapshot(cluster: Cluster) -> tuple[Any, ...]:

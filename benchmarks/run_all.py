@@ -24,13 +24,21 @@ from typing import Any
 
 from benchmarks import results_dir
 
-LAB_BENCHMARKS = {"bench_create", "bench_scale"}
-ORDER = ("bench_allocation", "bench_haproxy", "bench_bridge", "bench_create", "bench_scale")
+LAB_BENCHMARKS = {"bench_create", "bench_remediation", "bench_scale"}
+ORDER = (
+    "bench_allocation",
+    "bench_haproxy",
+    "bench_bridge",
+    "bench_create",
+    "bench_remediation",
+    "bench_scale",
+)
 OUTPUT = {
     "bench_allocation": "allocation.json",
     "bench_haproxy": "haproxy.json",
     "bench_bridge": "bridge.json",
     "bench_create": "create.json",
+    "bench_remediation": "remediation.json",
     "bench_scale": "scale.json",
 }
 
@@ -143,6 +151,19 @@ def create_rows(r: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def remediation_rows(r: dict[str, Any]) -> list[Row]:
+    shape = f"{r['clusters']} clusters x {r['nodes_per_cluster']} nodes"
+    return [
+        at_most(
+            "remediation",
+            f"Test wall / slowest host chain ({shape})",
+            r["wall_over_slowest_host_chain"],
+            r["target"],
+            "",
+        ),
+    ]
+
+
 def scale_rows(r: dict[str, Any]) -> list[Row]:
     nodes = r["kubernetes_nodes"]
     return [
@@ -168,6 +189,7 @@ ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "bench_haproxy": haproxy_rows,
     "bench_bridge": bridge_rows,
     "bench_create": create_rows,
+    "bench_remediation": remediation_rows,
     "bench_scale": scale_rows,
 }
 

@@ -23,7 +23,7 @@ from aksnet.plan import RunContext
 from aksnet.plan.parallel import HostWork
 from aksnet.remediation.inventory import Adapter, HostInventory, HostVm, hns_network_names
 from aksnet.remediation.report import DRIFT, ERROR, FOREIGN, OK, Row
-from aksnet.remote.base import Cmdlet, PowerShellSession
+from aksnet.remote.base import Cmdlet, PowerShellSession, ShellSession
 from aksnet.state.store import Allocation, Store
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ class Expected:
     network: str
     vms: Mapping[str, int]
     windows: Sequence[str]
+    load_balancers: Sequence[str]
     switch: str
     vlan_id: int | None
     hns_networks: Sequence[str]  # the HNS networks aksnet makes on its Windows nodes
@@ -54,6 +55,7 @@ class ClusterChecks:
     sessions: Mapping[str, PowerShellSession]
     store: Store
     windows_session: Callable[[str], PowerShellSession | None]
+    lb_shell: Callable[[str], tuple[str, ShellSession] | None]  # (its address, a session)
     rows: list[Row] = field(default_factory=list)
     title: str = "Check VM adapters, foreign objects and addresses"
 
@@ -67,6 +69,7 @@ class ClusterChecks:
         self._foreign_vms(found)
         self._windows_networks()
         self._addresses(ctx, found)
+        self._served_vips(ctx)
 
     def _row(
         self, node: str, check: str, status: str, observed: str = "", desired: str = ""
@@ -179,6 +182,65 @@ class ClusterChecks:
                 partial(_release, self.store, allocation),
                 kind="delete",
             )
+
+    def _served_vips(self, ctx: RunContext) -> None:
+        """Each VIP a load-balancer VM holds is one of the cluster's in the store; a VIP the
+        store does not know is removed from the VM (the VM is aksnet's, the address not)."""
+        known = {
+            str(a.address)
+            for a in self.store.allocations(self.expected.network, cluster=self.expected.cluster)
+            if a.pool == "vip"
+        }
+        for vm in self.expected.load_balancers:
+            try:
+                reached = self.lb_shell(vm)
+                if reached is None:
+                    continue
+                own, shell = reached
+                held = ctx.fact(vm, HeldAddresses(shell)) or ()
+            except Exception as error:  # one VM failing must not stop the others' checks
+                self._row(vm, "VIPs served", ERROR, f"{type(error).__name__}: {error}")
+                continue
+            for device, address in held:
+                if address == own:
+                    continue
+                if address in known:
+                    self._row(vm, f"VIP {address}", OK, f"served on {device}", "in the store")
+                    continue
+                self._row(vm, f"VIP {address}", DRIFT, f"served on {device}", "not served")
+                ctx.wet(
+                    vm,
+                    f"ip address del {address}/32 dev {device} on {vm} (a VIP the store does "
+                    "not know)",
+                    partial(_drop_address, shell, address, device),
+                    kind="delete",
+                )
+
+
+@dataclass(frozen=True)
+class HeldAddresses:
+    """The IPv4 addresses on a Linux VM's interfaces other than loopback: (device, address)."""
+
+    shell: ShellSession = field(compare=False)
+    key: str = "remediation:ipv4-addresses"
+
+    def read(self, host: str) -> tuple[tuple[str, str], ...]:
+        text = self.shell.run(["ip", "-o", "-4", "address", "show"]).text
+        return parse_addresses(text)
+
+
+def parse_addresses(text: str) -> tuple[tuple[str, str], ...]:
+    """`ip -o -4 address show` lines: "2: eth0    inet 198.19.0.12/24 brd ... scope global"."""
+    found = []
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) >= 4 and fields[2] == "inet" and fields[1] != "lo":
+            found.append((fields[1], fields[3].split("/")[0]))
+    return tuple(found)
+
+
+def _drop_address(shell: ShellSession, address: str, device: str) -> None:
+    shell.run(["sudo", "-n", "ip", "address", "del", f"{address}/32", "dev", device])
 
 
 def _guarded(ctx: RunContext, host: str, fact: HostInventory) -> tuple[HostVm, ...] | Exception:

@@ -16,9 +16,10 @@ for that host; the other hosts' and clusters' checks go on.
 from __future__ import annotations
 
 import logging
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -35,8 +36,10 @@ from aksnet.remediation.checks import ClusterChecks, Expected
 from aksnet.remediation.converge import PlannedByPhase, create_rows, rows_of
 from aksnet.remediation.names import VmNames
 from aksnet.remediation.report import DRIFT, ERROR, Report, Row
-from aksnet.remote.base import Credential, Endpoint, PowerShellSession
+from aksnet.remote.base import Credential, Endpoint, PowerShellSession, ShellSession
+from aksnet.remote.known_hosts import KnownHosts
 from aksnet.remote.psrp import PSRPSession
+from aksnet.remote.ssh import SSHSession
 from aksnet.state.lease import HeldLease
 from aksnet.state.macs import macs_of
 from aksnet.state.store import Store
@@ -143,6 +146,7 @@ def _checks(
         spec.vnet,
         {n: macs[n] for n in names.all if n in macs},
         [n for n in names.windows if n in macs],
+        [n for n in names.load_balancers if n in macs],
         network.vswitch_name,
         network.vlan_id,
         (plugin.bootstrap_network, plugin.hns_network_name),
@@ -167,13 +171,29 @@ def _checks(
         opened.append(session)
         return session
 
+    shells: list[SSHSession] = []
+
+    def lb_shell(vm: str) -> tuple[str, ShellSession] | None:
+        if vm not in addresses:
+            return None
+        known = KnownHosts(folder / f"known_hosts_{vm}")  # pinned here: the key folder unchanged
+        known.pin(addresses[vm], 22, keys.host_key(vm).public_line)
+        admin = keys.admin().to_paramiko()
+        shell = SSHSession(
+            addresses[vm], username=opts.admin_user, private_key=admin, known_hosts=known
+        )
+        shells.append(shell)
+        return addresses[vm], shell
+
     with ExitStack() as stack:
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="aksnet-rem-")))
         stack.callback(close_all, sessions)
         stack.callback(_close_each, opened)
-        yield ClusterChecks(expected, sessions, store, windows_session)
+        stack.callback(_close_each, shells)
+        yield ClusterChecks(expected, sessions, store, windows_session, lb_shell)
 
 
-def _close_each(sessions: list[PSRPSession]) -> None:
+def _close_each(sessions: Sequence[PSRPSession | SSHSession]) -> None:
     for session in sessions:
         session.close()
 

@@ -53,6 +53,8 @@ def test_a_created_cluster_is_clean(cluster: Cluster) -> None:
     assert (LINUX, "Set up Linux nodes") in ok and (WINDOWS, "Set up Windows nodes") in ok
     assert (CP, "Apply the CNI") in ok and (LB, "Configure the load balancer") in ok
     assert (LB, "VM placement") in ok
+    (api_vip,) = [a.address for a in cluster.store.allocations() if a.owner_kind == "apiserver"]
+    assert (LB, f"VIP {api_vip}") in ok  # keepalived on the LB VM holds it
 
 
 def with_host(cluster: Cluster, name: str, address: str, port: int) -> HostConnections:
@@ -146,9 +148,15 @@ def hns_networks(cluster: Cluster) -> list[str]:
         return sorted(str(n["Name"]) for n in session.invoke(Cmdlet.of("Get-HnsNetwork")))
 
 
+def stray_vip(cluster: Cluster) -> str:
+    """An address of the VIP pool no cluster was given (lab_network: .200 to .210)."""
+    return str(cluster.lab.network.subnet.network_address + 209)
+
+
 def inject_node_and_store_drift(cluster: Cluster) -> None:
     """The HNS network deleted, a firewall table flushed, a sysctl file deleted, a VLAN changed,
-    an orphan VIP left, and a VM and an HNS network aksnet did not create."""
+    haproxy.cfg edited, a VIP served that the store does not know, an orphan VIP allocation
+    left, and a VM and an HNS network aksnet did not create."""
     with closing(cluster.windows()) as session:
         (flannel,) = [
             n["ID"]
@@ -170,6 +178,7 @@ def inject_node_and_store_drift(cluster: Cluster) -> None:
     with cluster.ssh(LB) as ssh:
         edit = f"echo '# edited by hand' >> {HAPROXY_CONFIG}"
         ssh.run(["sudo", "-n", "sh", "-c", edit])
+        ssh.run(["sudo", "-n", "ip", "address", "add", f"{stray_vip(cluster)}/32", "dev", "eth0"])
     cluster.on_host(CP, Cmdlet.of("Set-VMNetworkAdapterVlan", VMName=CP, Access=True, VlanId=99))
     cluster.on_host(
         CP, Cmdlet.of("New-VM", Name=f"{NAME}-intruder", MemoryStartupBytes=2**30, NoVHD=True)
@@ -192,6 +201,7 @@ def test_each_drift_found_what_if_changes_nothing_repair_fixes_it(cluster: Clust
         (CP, "write"),  # the sysctl file
         (CP, "VM adapter VLAN"),
         (LB, "write"),  # haproxy.cfg
+        (LB, f"VIP {stray_vip(cluster)}"),  # served, unknown to the store
         (f"{NAME}-gone-0", f"vip address {orphan[0].address}"),
     }, report.rows
     assert {(r.node, r.check, r.observed) for r in report.having(FOREIGN)} == {
@@ -208,7 +218,7 @@ def test_each_drift_found_what_if_changes_nothing_repair_fixes_it(cluster: Clust
     what_if = repair_cluster_network(
         cluster.store, cluster.hosts, NAME, what_if=True, deadline=DEADLINE, options=OPTIONS
     )
-    assert what_if.what_if and len(what_if.actions) == len(report.having(DRIFT)) == 7
+    assert what_if.what_if and len(what_if.actions) == len(report.having(DRIFT)) == 8
     assert snapshot(cluster) == before
 
     repaired = repair_cluster_network(
@@ -222,6 +232,7 @@ def test_each_drift_found_what_if_changes_nothing_repair_fixes_it(cluster: Clust
         SYSCTL_FILE,
         "Set-VMNetworkAdapterVlan",
         HAPROXY_CONFIG,
+        f"ip address del {stray_vip(cluster)}/32",
         "release orphan",
     ):
         assert done in titles

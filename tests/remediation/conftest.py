@@ -43,6 +43,12 @@ class Cluster:
     hosts: HostConnections
     store: Store
     tmp: Path
+    name: str = NAME
+
+    def vm(self, kind: str) -> str:
+        """cp, linux, windows or lb: the first VM of that kind, as create names it."""
+        short = {"cp": "cp", "lb": "lb"}.get(kind, f"{self.name}-{kind}")
+        return f"{self.name}-{short}-0"
 
     def address(self, vm: str) -> str:
         (found,) = [str(a.address) for a in self.store.allocations() if a.owner == vm]
@@ -70,7 +76,7 @@ class Cluster:
             close_all(sessions)
 
     def ssh(self, vm: str) -> SSHSession:
-        keys = ClusterKeys.beside(self.store.path, NAME)
+        keys = ClusterKeys.beside(self.store.path, self.name)
         known = KnownHosts(self.tmp / f"known_{vm}")
         address = self.address(vm)
         known.pin(address, 22, keys.host_key(vm).public_line)
@@ -82,11 +88,19 @@ class Cluster:
         )
 
     def windows(self) -> PSRPSession:
-        return windows_session(self, NAME, WINDOWS, self.address(WINDOWS))  # type: ignore[arg-type]
+        vm = self.vm("windows")
+        return windows_session(self, self.name, vm, self.address(vm))  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """A flannel cluster "rf": 1 control plane, 1 Linux and 1 Windows worker, 1 LB VM."""
+    yield from lab_cluster(tmp_path_factory, NAME, "flannel")
+
+
+def lab_cluster(
+    tmp_path_factory: pytest.TempPathFactory, name: str, plugin: str
+) -> Iterator[Cluster]:
     _needs_root()
     tmp = tmp_path_factory.mktemp("remediation")
     lab = Lab(tmp / "lab", LabSpec(hosts=2), prefix="akr", slots=SLOTS)
@@ -97,15 +111,15 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         store.add_network(lab_network(lab))
         hosts = HostConnections.from_lab(lab.lab_dir)
         spec = api.new_cluster_spec(
-            name=NAME,
+            name=name,
             vnet=store.list_networks()[0].name,
-            primary_network_plugin="flannel",
+            primary_network_plugin=plugin,
             linux_node_count=1,
             windows_node_count=1,
             windows_node_vm_size="Standard_D2s_v3",
         )
         api.new_cluster(store, spec, hosts, options=OPTIONS)
-        yield Cluster(lab, hosts, store, tmp)
+        yield Cluster(lab, hosts, store, tmp, name)
     finally:
         try:
             if store is not None:

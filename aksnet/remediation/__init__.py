@@ -2,12 +2,24 @@
 
 Design (one code path): the checks are create's own facts. Test runs create's phases as a dry
 run against the real hosts (aksnet.remediation.converge: each action create would take is a
-drift row), plus a phase of the checks create does not make (aksnet.remediation.checks: VM
-adapters' switch and VLAN on running VMs, foreign VMs and HNS networks, orphan addresses), also
-through the runner's gate. Repair applies that phase and then runs create itself, which
-converges; so a second Test right after a Repair is clean. Foreign objects (not recorded in the
-store) are reported and never touched. aksnet.remediation.run has the entry points,
-aksnet.remediation.timer the systemd units of a scheduled run.
+drift row; its observed value is only "differs (create's fact)", since an action carries the
+desired state, not what was read), plus a phase of the checks create does not make
+(aksnet.remediation.checks: VM adapters' switch and VLAN on running VMs, VMs and HNS networks
+aksnet did not create, orphan addresses, VIPs served on the load-balancer VMs), also through the
+runner's gate. Repair applies that phase and then runs create itself, which converges; so a
+second Test right after a Repair is clean. Objects not recorded in the store are reported as
+`foreign` and never touched. aksnet.remediation.run has the entry points, .timer the systemd
+units and .task the Windows scheduled task of a scheduled Repair.
+
+Known limits (hooks create would need; aksnet.cluster is not this package's):
+- create's checks need every host: one unreachable host makes them an error row per cluster
+  (this package's own checks still run on the other hosts, and other clusters are unaffected);
+- a VM create must first start defers create's node checks of that phase for all its nodes
+  (AfterVmsExist): those are `not-checked` rows until the Repair started the VM;
+- create configures only the API server's frontend on the load balancer, the load-balancer
+  sync (Sync-AksHciLoadBalancer) adds the Services': on a cluster with Service VIPs, create's
+  check of haproxy.cfg reports the Services' frontends as drift and Repair's create run drops
+  them until the next sync.
 """
 
 from aksnet.remediation.report import Report, Row, format_report

@@ -3,9 +3,11 @@ injected latency, against the slowest host chain (target at most 1.3).
 
 The lab (3 emulated Hyper-V hosts, its own process: benchmarks.labproc) answers every WSMan
 request PSRP_LATENCY late. The store records 20 clusters of 20 nodes each (1 control plane, 19
-Linux workers, and the load-balancer VM; addresses, MACs and keys decided by
+Linux workers; loadBalancerSku none, so no HAProxy VM; addresses, MACs and keys decided by
 aksnet.infra.provision.node_vms, as create records them; --quick: 4 clusters of 5) whose VMs
-do not exist: 420 VMs with their sshd do not fit this machine. So the Test reads every host
+do not exist: 400 VMs with their sshd do not fit this machine. Their addresses are not on the
+lab's bridge, so a guard refuses any SSH connection to them (it would leave the machine by its
+default route) and counts the refusals (expected: none, as no VM runs). So the Test reads every host
 fact and every VM fact on the hosts (and reports each VM as drift: create would make it); the
 node checks over SSH are not exercised (they wait for a VM that runs).
 
@@ -21,7 +23,9 @@ benchmarks/results/remediation.json.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
+import socket
 import tempfile
 import time
 from collections import Counter
@@ -31,9 +35,11 @@ from typing import Any
 from aksnet import api
 from aksnet.cluster import records
 from aksnet.cluster.keys import ClusterKeys
+from aksnet.errors import HostUnreachable
 from aksnet.infra.provision import node_vms
 from aksnet.lab.fabric import LabSpec
 from aksnet.model.network import network_setting
+from aksnet.remote.ssh import SSHSession
 from aksnet.state.store import Store
 from benchmarks import labrig, results_dir
 from benchmarks.labproc import LabProcess
@@ -56,14 +62,40 @@ def record_clusters(store: Store, clusters: int, nodes: int) -> None:
     )  # fmt: skip
     network = store.get_network(NETWORK)
     for i in range(clusters):
-        spec = api.new_cluster_spec(name=f"r{i}", vnet=NETWORK, linux_node_count=nodes - 1)
+        spec = api.new_cluster_spec(
+            name=f"r{i}", vnet=NETWORK, linux_node_count=nodes - 1,
+            load_balancer_sku="none", load_balancer_count=0,
+        )  # fmt: skip
         keys = ClusterKeys.beside(store.path, spec.name)
         records.ensure_recorded(store, spec)
         records.api_vip(store, spec)
         node_vms(spec, network, store, admin_user="clouduser",
-                 authorized_key=keys.admin().public_line, host_key_for=keys.host_key,
-                 load_balancers=True)  # fmt: skip
+                 authorized_key=keys.admin().public_line, host_key_for=keys.host_key)  # fmt: skip
         records.set_state(store, spec.name, records.PROVISIONED)
+
+
+class OffBridgeGuard:
+    """While active, SSHSession refuses to connect outside the lab's subnet (counted)."""
+
+    def __init__(self, subnet: str) -> None:
+        self.subnet = ipaddress.ip_network(subnet)
+        self.refused = 0
+        self._original = SSHSession._open_socket
+
+    def __enter__(self) -> OffBridgeGuard:
+        guard = self
+
+        def open_socket(session: SSHSession) -> socket.socket:
+            if ipaddress.ip_address(session.host) not in guard.subnet:
+                guard.refused += 1
+                raise HostUnreachable(session.host, "not on the lab's bridge (benchmark guard)")
+            return guard._original(session)
+
+        SSHSession._open_socket = open_socket  # type: ignore[method-assign, assignment]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        SSHSession._open_socket = self._original  # type: ignore[method-assign]
 
 
 def measure(clusters: int, nodes: int) -> dict[str, Any]:
@@ -71,6 +103,7 @@ def measure(clusters: int, nodes: int) -> dict[str, Any]:
     with (
         tempfile.TemporaryDirectory(prefix="aksnet-bench-") as tmp,
         LabProcess(Path(tmp) / "lab", spec, latency=PSRP_LATENCY) as lab,
+        OffBridgeGuard(lab.status()["subnet"]) as guard,
     ):
         store = Store(Path(tmp) / "home" / "aksnet.db")
         try:
@@ -94,6 +127,7 @@ def measure(clusters: int, nodes: int) -> dict[str, Any]:
         "clusters": clusters,
         "nodes_per_cluster": nodes,
         "vms_exist": False,
+        "ssh_connections_refused_off_bridge": guard.refused,
         "psrp_latency_s": PSRP_LATENCY,
         "host_requests": requests,
         "report_rows": dict(statuses),

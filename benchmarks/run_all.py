@@ -208,6 +208,14 @@ def run_one(name: str, quick: bool) -> tuple[dict[str, Any] | None, str]:
     return json.loads(output.read_text()), ""
 
 
+def reuse_one(name: str) -> tuple[dict[str, Any] | None, str]:
+    output = results_dir() / OUTPUT[name]
+    if not output.exists():
+        return None, "not run, and no earlier results to reuse"
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(output.stat().st_mtime))
+    return json.loads(output.read_text()), f"results reused from its run of {stamp}"
+
+
 def table(rows: list[Row]) -> str:
     lines = [f"{'benchmark':<11} {'measure':<58} {'target':>10} {'measured':>9} {'ratio':>6} met"]
     for r in rows:
@@ -224,13 +232,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small shapes: a few minutes")
     parser.add_argument("--only", nargs="*", choices=ORDER, help="run only these benchmarks")
+    parser.add_argument(
+        "--reuse",
+        nargs="*",
+        choices=ORDER,
+        default=[],
+        help="take these benchmarks' results from their last run instead (said in the notes)",
+    )
     args = parser.parse_args()
     load_before, began = os.getloadavg(), time.time()
     results: dict[str, Any] = {}
     rows: list[Row] = []
     notes: dict[str, str] = {}
     for name in args.only or ORDER:
-        result, note = run_one(name, args.quick)
+        if name in args.reuse:
+            result, note = reuse_one(name)
+            notes[name] = note
+        else:
+            result, note = run_one(name, args.quick)
         if result is None:
             notes[name] = note
             continue

@@ -17,9 +17,11 @@ Known limits (hooks create would need; aksnet.cluster is not this package's):
 - a VM create must first start defers create's node checks of that phase for all its nodes
   (AfterVmsExist): those are `not-checked` rows until the Repair started the VM;
 - create configures only the API server's frontend on the load balancer, the load-balancer
-  sync (Sync-AksHciLoadBalancer) adds the Services': on a cluster with Service VIPs, create's
-  check of haproxy.cfg reports the Services' frontends as drift and Repair's create run drops
-  them until the next sync.
+  sync (Sync-AksHciLoadBalancer) the Services' too: for a cluster with Service VIPs the load
+  balancer is checked by the sync's what-if and Repair runs the sync after create
+  (aksnet.remediation.services), so the Services' frontends are restored; between create's
+  reload and the sync's (seconds) they are not served. create taking the Services' frontends
+  from the sync would close that gap.
 """
 
 from aksnet.remediation.report import Report, Row, format_report

@@ -19,6 +19,7 @@ from functools import partial
 
 from aksnet.cluster.records import API_VIP_OWNER_KIND
 from aksnet.infra.macpool import colon_form
+from aksnet.loadbalancer.services import OWNER_KIND
 from aksnet.plan import RunContext
 from aksnet.plan.parallel import HostWork
 from aksnet.remediation.inventory import Adapter, HostInventory, HostVm, hns_network_names
@@ -29,7 +30,6 @@ from aksnet.state.store import Allocation, Store
 log = logging.getLogger(__name__)
 
 STORE = "store"  # the "host" of actions that change only the store
-SERVICE_OWNER_KIND = "service"  # VIPs of LoadBalancer Services (aksnet.loadbalancer.sync)
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,7 @@ class ClusterChecks:
         allocations = self.store.allocations(self.expected.network, cluster=self.expected.cluster)
         api_vips = [a for a in allocations if a.owner_kind == API_VIP_OWNER_KIND]
         for allocation in allocations:
-            if allocation.owner_kind == SERVICE_OWNER_KIND:
+            if allocation.owner_kind == OWNER_KIND:
                 continue  # a Service's VIP: its owner lives in Kubernetes (the LB sync's check)
             owned = (allocation.owner_kind, allocation.owner) in owners
             if allocation.owner_kind == API_VIP_OWNER_KIND and allocation != api_vips[0]:

@@ -32,6 +32,7 @@ from aksnet.infra.windowsseed import WINRM_PORT
 from aksnet.model.cluster import ClusterSpec
 from aksnet.network.plugins import get_plugin
 from aksnet.plan import ProgressListener, apply, dry_run
+from aksnet.remediation import services
 from aksnet.remediation.checks import ClusterChecks, Expected
 from aksnet.remediation.converge import PlannedByPhase, create_rows, rows_of
 from aksnet.remediation.names import VmNames
@@ -103,6 +104,12 @@ def _test(
         created = create_rows(store, spec, hosts, names, opts)
     except Exception as error:
         return ClusterResult(rows + _error_rows(spec.name, "create's checks", error), actions)
+    if services.has_services(store, spec):
+        try:
+            synced, _done = services.sync_rows(store, spec, hosts, names, opts, what_if=True)
+        except Exception as error:
+            synced = _error_rows(spec.name, "load balancer (sync)", error)
+        created = services.without_lb_rows(created) + synced
     actions += [(r.node, r.desired) for r in created if r.status == DRIFT]
     return ClusterResult(rows + created, actions)
 
@@ -129,6 +136,15 @@ def _repair(
             return ClusterResult(rows + _error_rows(spec.name, "create's repair", error), actions)
         rows += rows_of(spec.name, done, names)
         actions += [(r.host, r.title) for r in created.run.changes]
+        if services.has_services(store, spec):  # create set the API frontend only
+            try:
+                synced, done_by_sync = services.sync_rows(
+                    store, spec, hosts, names, opts, what_if=False
+                )
+            except Exception as error:
+                return ClusterResult(rows + _error_rows(spec.name, "sync", error), actions)
+            rows = services.without_lb_rows(rows) + synced
+            actions += done_by_sync
         return ClusterResult(rows, actions)
 
 

@@ -13,6 +13,8 @@ from contextlib import closing
 from dataclasses import replace
 from typing import Any
 
+import kubernetes
+
 from aksnet import cli, remediation
 from aksnet.cluster.hosts import HostConnections
 from aksnet.infra.linuxconf import NFT_TABLE, SYSCTL_FILE
@@ -295,3 +297,52 @@ def test_a_stopped_vm_and_a_disconnected_adapter_two_repairs_at_once(cluster: Cl
 def cli_test(cluster: Cluster) -> int:
     argv = ["remediation", "test", "--name", NAME, "--store", str(cluster.store.path)]
     return cli.main([*argv, "--lab-dir", str(cluster.lab.lab_dir), "--json", "--no-progress"])
+
+
+def test_a_cluster_with_a_service_keeps_its_frontend_through_a_repair(cluster: Cluster) -> None:
+    """The load balancer such a cluster requires is the sync's (API and Services' frontends)."""
+    from aksnet import api
+    from aksnet.loadbalancer.apply import connect
+
+    connections = connect(cluster.store, NAME)
+    try:
+        core = kubernetes.client.CoreV1Api(connections.api_client)
+        core.create_namespaced_service("default", LB_SERVICE)
+    finally:
+        connections.close()
+    api.sync_load_balancer(cluster.store, NAME, cluster.hosts)
+    (vip,) = [str(a.address) for a in cluster.store.allocations() if a.owner_kind == "service"]
+    assert vip in lb_config(cluster)
+
+    clean = check(cluster)
+    assert clean.exit_code == 0, [r for r in clean.rows if r.status != OK]
+    assert (LB, f"VIP {vip}", OK) in {(r.node, r.check, r.status) for r in clean.rows}
+
+    with cluster.ssh(LB) as ssh:
+        ssh.run(["sudo", "-n", "sh", "-c", f"echo '# edited by hand' >> {HAPROXY_CONFIG}"])
+    report = check(cluster)
+    assert drifts(report) == {(LB, "write")}, report.rows
+
+    repaired = repair_cluster_network(
+        cluster.store, cluster.hosts, NAME, deadline=DEADLINE, options=OPTIONS
+    )
+    assert repaired.having(ERROR) == [], repaired.rows
+    assert vip in lb_config(cluster) and "edited by hand" not in lb_config(cluster)
+    assert check(cluster).exit_code == 0
+
+
+LB_SERVICE: Any = {  # the client takes a V1Service or its dict
+    "apiVersion": "v1",
+    "kind": "Service",
+    "metadata": {"name": "web"},
+    "spec": {
+        "type": "LoadBalancer",
+        "selector": {"app": "web"},
+        "ports": [{"name": "p80", "port": 80, "protocol": "TCP"}],
+    },
+}
+
+
+def lb_config(cluster: Cluster) -> str:
+    with cluster.ssh(LB) as ssh:
+        return ssh.run(["sudo", "-n", "cat", HAPROXY_CONFIG]).text

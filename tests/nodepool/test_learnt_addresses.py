@@ -7,12 +7,15 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from aksnet import api
 from aksnet.cluster.get import get_cluster
 from aksnet.errors import InvalidInput
+from aksnet.infra.nodeseed import NodeSeed
+from aksnet.infra.provision import LearntAddresses, NodeVm, ProvisionSettings, ProvisionVMs
 from aksnet.model.network import network_setting
 from aksnet.state.schema import MIGRATIONS
 from aksnet.state.store import Store
@@ -79,3 +82,21 @@ def test_a_version_3_store_gains_the_learnt_addresses_table(tmp_path: Path) -> N
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
     conn.close()
+
+
+def _dhcp_vm(name: str) -> NodeVm:
+    seed = NodeSeed({"instance-id": name}, {}, {"version": 2})
+    return NodeVm(name, "worker", 2, 4 << 30, 0x02A54B000001, None, seed, "")
+
+
+def test_provision_starts_from_the_recorded_addresses_and_records_what_it_learns(
+    store: Store,
+) -> None:
+    store.record_learnt_address("c1", "c1-linux-0", "dhcpnet", "198.19.250.30")
+    learnt = LearntAddresses(store.path, "c1", "dhcpnet")
+    unused: Any = None  # no VM is reached here
+    settings = ProvisionSettings("sw", None, "clouduser", admin_key=unused, known_hosts=unused)
+    phase = ProvisionVMs([_dhcp_vm("c1-linux-0"), _dhcp_vm("c1-linux-1")], {}, settings, learnt)
+    assert phase.addresses == {"c1-linux-0": "198.19.250.30"}  # c1-linux-1: not learnt yet
+    learnt.record("c1-linux-1", "198.19.250.31")  # what _provision does once the host reports it
+    assert store.learnt_addresses(cluster="c1")["c1-linux-1"] == "198.19.250.31"

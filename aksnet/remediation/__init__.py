@@ -18,10 +18,10 @@ Known limits (hooks create would need; aksnet.cluster is not this package's):
   (AfterVmsExist): those are `not-checked` rows until the Repair started the VM;
 - create configures only the API server's frontend on the load balancer, the load-balancer
   sync (Sync-AksHciLoadBalancer) the Services' too: for a cluster with Service VIPs the load
-  balancer is checked by the sync's what-if and Repair runs the sync after create
-  (aksnet.remediation.services), so the Services' frontends are restored; between create's
-  reload and the sync's (seconds) they are not served. create taking the Services' frontends
-  from the sync would close that gap.
+  balancer is checked by the sync's what-if, and Repair runs create only when its what-if finds
+  more than the load balancer to do, then the sync (aksnet.remediation.services). When create
+  does run there, the Services' frontends are not served between create's reload and the
+  sync's (seconds); create taking the Services' frontends from the sync would close that gap.
 """
 
 from aksnet.remediation.report import Report, Row, format_report

@@ -36,7 +36,7 @@ from aksnet.remediation import services
 from aksnet.remediation.checks import ClusterChecks, Expected
 from aksnet.remediation.converge import PlannedByPhase, create_rows, rows_of
 from aksnet.remediation.names import VmNames
-from aksnet.remediation.report import DRIFT, ERROR, Report, Row
+from aksnet.remediation.report import DRIFT, ERROR, OK, Report, Row
 from aksnet.remote.base import Credential, Endpoint, PowerShellSession, ShellSession
 from aksnet.remote.known_hosts import KnownHosts
 from aksnet.remote.psrp import PSRPSession
@@ -123,29 +123,45 @@ def _repair(
         row = Row(spec.name, "", "lease", ERROR, str(error), "one repair at a time")
         return ClusterResult([row], [], refused=True)
     with lease:
-        names = VmNames.of(spec)
         with _checks(store, spec, hosts, opts) as checks, HeldLease(store.path, spec.name):
             run = apply([checks], per_host=opts.per_host)
-            rows = list(checks.rows)
-        actions = [(r.host, r.title) for r in run.changes]
-        done = PlannedByPhase(outcome="done")
+        result = ClusterResult(list(checks.rows), [(r.host, r.title) for r in run.changes])
         try:
-            listeners: list[ProgressListener] = [*opts.listeners, done]
-            created = create_cluster(store, spec, hosts, options=replace(opts, listeners=listeners))
+            return _converge(store, spec, hosts, opts, result)
         except Exception as error:
-            return ClusterResult(rows + _error_rows(spec.name, "create's repair", error), actions)
-        rows += rows_of(spec.name, done, names)
-        actions += [(r.host, r.title) for r in created.run.changes]
-        if services.has_services(store, spec):  # create set the API frontend only
-            try:
-                synced, done_by_sync = services.sync_rows(
-                    store, spec, hosts, names, opts, what_if=False
-                )
-            except Exception as error:
-                return ClusterResult(rows + _error_rows(spec.name, "sync", error), actions)
-            rows = services.without_lb_rows(rows) + synced
-            actions += done_by_sync
-        return ClusterResult(rows, actions)
+            result.rows.extend(_error_rows(spec.name, "repair", error))
+            return result
+
+
+def _converge(
+    store: Store,
+    spec: ClusterSpec,
+    hosts: HostConnections,
+    opts: CreateOptions,
+    into: ClusterResult,
+) -> ClusterResult:
+    """Create's run (it converges), then for a cluster with Services the sync's. With Services,
+    create runs only when its what-if finds more than the load balancer to do: its run would set
+    the API frontend alone, and the Services' would be missing until the sync's reload."""
+    names, with_services = VmNames.of(spec), services.has_services(store, spec)
+    if not with_services or _create_has_work(store, spec, hosts, names, opts):
+        done = PlannedByPhase(outcome="done")
+        listeners: list[ProgressListener] = [*opts.listeners, done]
+        created = create_cluster(store, spec, hosts, options=replace(opts, listeners=listeners))
+        into.rows.extend(rows_of(spec.name, done, names))
+        into.actions.extend((r.host, r.title) for r in created.run.changes)
+    if with_services:
+        synced, done_by_sync = services.sync_rows(store, spec, hosts, names, opts, what_if=False)
+        into.rows[:] = services.without_lb_rows(into.rows) + synced
+        into.actions.extend(done_by_sync)
+    return into
+
+
+def _create_has_work(
+    store: Store, spec: ClusterSpec, hosts: HostConnections, names: VmNames, opts: CreateOptions
+) -> bool:
+    planned = services.without_lb_rows(create_rows(store, spec, hosts, names, opts))
+    return any(r.status != OK for r in planned)
 
 
 @contextmanager

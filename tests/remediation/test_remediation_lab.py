@@ -327,6 +327,10 @@ def test_a_cluster_with_a_service_keeps_its_frontend_through_a_repair(cluster: C
         cluster.store, cluster.hosts, NAME, deadline=DEADLINE, options=OPTIONS
     )
     assert repaired.having(ERROR) == [], repaired.rows
+    # Only the sync wrote it: create (API frontend alone) did not run, so no moment without
+    # the Service's frontend.
+    writes = [t for _h, t in repaired.actions if t.startswith(f"write {HAPROXY_CONFIG}")]
+    assert len(writes) == 1, repaired.actions
     assert vip in lb_config(cluster) and "edited by hand" not in lb_config(cluster)
     assert check(cluster).exit_code == 0
 

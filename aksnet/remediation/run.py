@@ -48,6 +48,8 @@ from aksnet.state.store import Store
 log = logging.getLogger(__name__)
 
 DEFAULT_DEADLINE = 600.0
+# Clusters checked at once; within one, the runner's per-host limit (options.per_host) holds.
+CLUSTERS_AT_ONCE = 8
 
 
 @dataclass(frozen=True)
@@ -249,10 +251,11 @@ def _each_cluster(store: Store, name: str | None, deadline: float, work: Work) -
         raise InvalidInput("deadline", deadline, "it must be a positive number of seconds.")
     specs = [store.get_cluster(name)] if name is not None else store.list_clusters()
     results: dict[str, ClusterResult] = {}
+    slots = threading.BoundedSemaphore(CLUSTERS_AT_ONCE)
     threads = [
         threading.Thread(
             target=_run_one,
-            args=(store.path, spec, work, results),
+            args=(store.path, spec, work, results, slots),
             daemon=True,
             name=f"aksnet-remediation-{spec.name}",
         )
@@ -277,10 +280,16 @@ def _each_cluster(store: Store, name: str | None, deadline: float, work: Work) -
     return report
 
 
-def _run_one(path: Path, spec: ClusterSpec, work: Work, results: dict[str, ClusterResult]) -> None:
+def _run_one(
+    path: Path,
+    spec: ClusterSpec,
+    work: Work,
+    results: dict[str, ClusterResult],
+    slots: threading.BoundedSemaphore,
+) -> None:
     """One cluster on its own store connection (sqlite connections stay in their thread)."""
     try:
-        with Store(path) as store:
+        with slots, Store(path) as store:
             results[spec.name] = work(store, spec)
     except Exception as error:
         log.debug("remediation of %s failed: %s", spec.name, error)

@@ -533,10 +533,6 @@ def _render_plugins(plugins: list[dict[str, Any]]) -> None:
     print_table(rows, list(rows[0]))
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 # Sync-AksHciLoadBalancer
 
 
@@ -668,3 +664,7 @@ def _remediation_install(args: argparse.Namespace) -> dict[str, Any]:
 
 def _remediation_remove(args: argparse.Namespace) -> dict[str, Any]:
     return {"Removed": api.remove_remediation_timer(args.name, directory=args.directory)}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

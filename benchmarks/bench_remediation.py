@@ -11,9 +11,10 @@ default route) and counts the refusals (expected: none, as no VM runs). So the T
 fact and every VM fact on the hosts (and reports each VM as drift: create would make it); the
 node checks over SSH are not exercised (they wait for a VM that runs).
 
-Test runs the clusters in parallel, each with its own session per host; a cluster's requests to
-one host are serial (one runspace). The slowest host chain: the most requests one cluster sent
-to one host (the clusters are alike: a host's count over the clusters) x the latency. The same
+Test runs the clusters in parallel, at most CLUSTERS_AT_ONCE (aksnet.remediation.run) at a
+time, each with its own session per host; a cluster's requests to one host are serial (one
+runspace). The slowest host chain: the most requests one cluster sent to one host (the clusters
+are alike: a host's count over the clusters) x the latency, once per wave of clusters. The same
 Test runs first without latency: its wall time is what the machine alone costs, and
 (wall - that) / chain is reported beside wall / chain. Root only.
 Run: `.venv/bin/python -m benchmarks.bench_remediation [--quick]`; writes
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import json
+import math
 import socket
 import tempfile
 import time
@@ -39,6 +41,7 @@ from aksnet.errors import HostUnreachable
 from aksnet.infra.provision import node_vms
 from aksnet.lab.fabric import LabSpec
 from aksnet.model.network import network_setting
+from aksnet.remediation.run import CLUSTERS_AT_ONCE
 from aksnet.remote.ssh import SSHSession
 from aksnet.state.store import Store
 from benchmarks import labrig, results_dir
@@ -121,7 +124,8 @@ def measure(clusters: int, nodes: int) -> dict[str, Any]:
         finally:
             store.close()
     requests = labrig.delta(before["hosts"], after["hosts"], "requests")
-    chain = max(requests.values()) / clusters * PSRP_LATENCY
+    waves = math.ceil(clusters / CLUSTERS_AT_ONCE)
+    chain = waves * max(requests.values()) / clusters * PSRP_LATENCY
     statuses = Counter(row.status for row in report.rows)
     return {
         "clusters": clusters,
@@ -129,6 +133,7 @@ def measure(clusters: int, nodes: int) -> dict[str, Any]:
         "vms_exist": False,
         "ssh_connections_refused_off_bridge": guard.refused,
         "psrp_latency_s": PSRP_LATENCY,
+        "clusters_at_once": CLUSTERS_AT_ONCE,
         "host_requests": requests,
         "report_rows": dict(statuses),
         "exit_code": report.exit_code,

@@ -98,3 +98,17 @@ def test_plugin_list_and_show(home: Path, capsys: pytest.CaptureFixture[str]) ->
     assert main(["vmsize", "--json"]) == 0
     sizes = {s["VmSize"]: s for s in json.loads(capsys.readouterr().out)}
     assert sizes["Standard_A4_v2"] == {"VmSize": "Standard_A4_v2", "CPU": 4, "MemoryGB": 8}
+
+
+def test_the_module_entry_point_lists_every_command_group() -> None:
+    """`python -m aksnet.cli` (what tests and scripts start as a child) defines everything before
+    it runs: a group appended after the __main__ guard would fail only there, with a NameError."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "aksnet.cli", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    for group in ("network", "cluster", "nodepool", "loadbalancer", "remediation", "lab"):
+        assert group in done.stdout

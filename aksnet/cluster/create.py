@@ -204,7 +204,11 @@ def _run(
     )
     sessions = hosts.open()
     provision = ProvisionVMs(
-        vms, sessions, settings, LearntAddresses(store.path, spec.name, network.name)
+        vms,
+        sessions,
+        settings,
+        LearntAddresses(store.path, spec.name, network.name),
+        hand_over_ssh=True,  # the session that waited for a node does its setup (nodes.close)
     )
     nodes = ClusterNodes(vms, provision, settings, credential)
     try:

@@ -107,6 +107,7 @@ class ClusterNodes:
     def close(self) -> None:
         for shell in self._ssh.values():
             shell.close()
+        self.provision.close()  # waited sessions no phase took
         for session in self._sessions:
             session.close()
 
@@ -131,10 +132,15 @@ class ClusterNodes:
         return self._linux[vm.name]
 
     def _shell(self, vm: NodeVm) -> SSHSession:
-        """The VM's SSH session, made once (one per Linux VM for the whole run), its generated
-        host key pinned at its address first."""
+        """The VM's SSH session, made once (one per Linux VM for the whole run): the one that
+        waited for the VM to answer when "Provision VMs" kept it (one connection per node per
+        run), else a new one with the VM's generated host key pinned at its address first."""
         if vm.name not in self._ssh:
             address, s = self._known_address(vm), self.settings
+            waited = self.provision.take_ssh(vm.name, address)
+            if waited is not None:
+                self._ssh[vm.name] = waited
+                return waited
             s.known_hosts.pin(address, 22, vm.host_key_line)
             self._ssh[vm.name] = SSHSession(
                 address, username=s.admin_user, private_key=s.admin_key, known_hosts=s.known_hosts

@@ -5,7 +5,8 @@ that do not exist yet (refusing the whole cluster before creating anything if it
 -> ask the hosts that got VMs whether they form a failover cluster (one round trip per host) ->
 per host in parallel, within the run's per-host limit (apply(per_host=...)), for each VM: read
 its facts, stage the seed ISO, create and start it (three PSRP round trips, see
-aksnet.infra.vms) -> wait for SSH at the VM's address with the pinned host key (Linux), or for
+aksnet.infra.vms) -> wait for SSH at the VM's address with the pinned host key (Linux: with
+hand_over_ssh the session that answered stays open for the node phases, take_ssh), or for
 WinRM over HTTPS on port 5986 with the pinned certificate and the nodes' admin password
 (Windows: the VM runs on the Windows node image with the MicrosoftWindows secure boot
 template, seeded by aksnet.infra.windowsseed). Every mutation
@@ -62,7 +63,7 @@ from aksnet.remote.classify import TLSFailure
 from aksnet.remote.known_hosts import KnownHosts
 from aksnet.remote.psrp import PSRPSession
 from aksnet.remote.retry import RetryPolicy
-from aksnet.remote.ssh import SSHSession
+from aksnet.remote.ssh import DEFAULT_RETRY, SSHSession
 from aksnet.state.store import Store
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ DEFAULT_IMAGE = r"C:\ClusterStorage\Volume1\Images\aksnet-linux.vhdx"
 DEFAULT_WINDOWS_IMAGE = r"C:\ClusterStorage\Volume1\Images\aksnet-windows.vhdx"
 DEFAULT_ROOT = r"C:\ClusterStorage\Volume1\aksnet"
 _ONE_ATTEMPT = RetryPolicy(attempts=1)
+_CONNECT_TIMEOUT = 10.0  # SSHSession's default, restored on a waited session handed over
 T = TypeVar("T")
 
 
@@ -239,11 +241,18 @@ class ProvisionVMs:
         sessions: Mapping[str, PowerShellSession],
         settings: ProvisionSettings,
         learnt: LearntAddresses | None = None,
+        *,
+        hand_over_ssh: bool = False,
     ) -> None:
         self.nodes = list(nodes)
         self.sessions = sessions
         self.settings = settings
         self.learnt = learnt
+        # With hand_over_ssh, the session that saw a Linux VM answer stays open for the node
+        # phases (take_ssh): one SSH connection per node per run, not one to wait and another
+        # to work. Without it (a caller with no node phases), the wait closes its session.
+        self.hand_over_ssh = hand_over_ssh
+        self._ssh: dict[str, SSHSession] = {}
         self.warnings: list[str] = []
         self.placement: dict[str, str] = {}
         known = learnt.known() if learnt is not None else {}
@@ -322,7 +331,23 @@ class ProvisionVMs:
         if node.is_windows:
             wait_for_winrm(node, address, host, self.settings)
         else:
-            wait_for_ssh(node, address, self.settings)
+            waited = wait_for_ssh(node, address, self.settings, keep=self.hand_over_ssh)
+            if waited is not None:
+                self._ssh[node.name] = waited
+
+    def take_ssh(self, name: str, address: str) -> SSHSession | None:
+        """The connected session that waited for VM `name` at `address` (None: none kept, or
+        kept for another address); the caller owns it from now on."""
+        session = self._ssh.get(name)
+        if session is None or session.host != address:
+            return None
+        del self._ssh[name]
+        return session
+
+    def close(self) -> None:
+        """Close the waited sessions nobody took (a run that stopped before the node phases)."""
+        while self._ssh:
+            self._ssh.popitem()[1].close()
 
     def _create(
         self,
@@ -470,11 +495,15 @@ def _gib(value: int) -> str:
     return f"{value / GIB:g}"
 
 
-def wait_for_ssh(node: NodeVm, address: str, settings: ProvisionSettings) -> None:
+def wait_for_ssh(
+    node: NodeVm, address: str, settings: ProvisionSettings, *, keep: bool = False
+) -> SSHSession | None:
     """Poll until the VM's sshd answers with the pinned host key and accepts the admin key.
 
     A wrong host key fails at once (HostKeyMismatch); an sshd that is not up yet is retried until
-    settings.ssh_timeout.
+    settings.ssh_timeout. With keep, the session that answered is returned still connected, with
+    the default retry policy and connect timeout of a working session (the polls try once
+    each); without, it is closed and None returned.
     """
     settings.known_hosts.pin(address, 22, node.host_key_line)
     deadline = time.monotonic() + settings.ssh_timeout
@@ -487,9 +516,10 @@ def wait_for_ssh(node: NodeVm, address: str, settings: ProvisionSettings) -> Non
             retry=_ONE_ATTEMPT,
             connect_timeout=5.0,
         )
+        answered = False
         try:
             session.run(["true"], timeout=10.0)
-            return
+            answered = True
         except (HostUnreachable, OperationTimedOut, ProtocolError) as error:
             if time.monotonic() >= deadline:
                 raise OperationTimedOut(
@@ -498,7 +528,13 @@ def wait_for_ssh(node: NodeVm, address: str, settings: ProvisionSettings) -> Non
             log.debug("waiting for SSH on %s (%s): %s", node.name, address, error)
             time.sleep(0.5)
         finally:
-            session.close()
+            if not (answered and keep):
+                session.close()
+        if answered:
+            if not keep:
+                return None
+            session.retry, session.connect_timeout = DEFAULT_RETRY, _CONNECT_TIMEOUT
+            return session
 
 
 def winrm_endpoint(node: NodeVm, address: str) -> Endpoint:

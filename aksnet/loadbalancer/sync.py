@@ -6,7 +6,8 @@ pool (owner_kind "service", owner "<namespace>/<name>", cluster = the cluster), 
 status.loadBalancer.ingress back to each Service, reports refusals and pool exhaustion as
 Kubernetes Events on the Service and in the result, releases the VIPs no Service holds any
 more, and returns the load balancer's desired frontends: the API server's (VIP:6443 to every
-control-plane node) and one per VIP and TCP port to every worker's NodePort. Everything it
+control-plane node) and one per VIP and TCP port to the workers' NodePorts (to a subset of
+10 of them per Service with externalTrafficPolicy Cluster, to all with Local). Everything it
 writes is compared with what is there first, so a second run changes nothing.
 watch_load_balancer() runs it again whenever a Service changes, until a stop event is set.
 """
@@ -40,6 +41,7 @@ from aksnet.loadbalancer.services import (
     Refusal,
     ServiceView,
     VipPlan,
+    backend_subset,
     plan_vips,
 )
 from aksnet.model.network import NetworkSetting
@@ -357,7 +359,10 @@ def desired_frontends(
     plan: VipPlan,
     result: SyncResult,
 ) -> tuple[Frontend, ...]:
-    """The API server's frontend and one per VIP and TCP port, to the nodes' NodePorts."""
+    """The API server's frontend and one per VIP and TCP port, to the nodes' NodePorts: a
+    Service with externalTrafficPolicy Cluster to a subset of the nodes (backend_subset: any
+    node forwards to its pods, and HAProxy's cost follows the server lines), one with Local
+    to every node (HAProxy's health check finds those with a local endpoint)."""
     control_plane = [n for n in nodes if _is_control_plane(n)]
     workers = [n for n in nodes if not _is_control_plane(n) and _ready(n)]
     targets = workers or [n for n in nodes if _ready(n)]  # control-plane nodes run kube-proxy too
@@ -375,8 +380,13 @@ def desired_frontends(
                     f"{service.key} port {port.port}/{port.protocol}: not served (TCP only)"
                 )
                 continue
-            backends = tuple(sorted(_backend(n, port.node_port) for n in targets))
-            frontends.append(Frontend(frontend_name(service, port.port), vip, port.port, backends))
+            name = frontend_name(service, port.port)
+            chosen = targets
+            if service.any_node_serves:
+                subset = set(backend_subset(name, [_node_name(n) for n in targets]))
+                chosen = [n for n in targets if _node_name(n) in subset]
+            backends = tuple(sorted(_backend(n, port.node_port) for n in chosen))
+            frontends.append(Frontend(name, vip, port.port, backends))
     return tuple(sorted(frontends))
 
 
@@ -463,8 +473,12 @@ def _ready(node: Mapping[str, Any]) -> bool:
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
+def _node_name(node: Mapping[str, Any]) -> str:
+    return str(node["metadata"]["name"])
+
+
 def _backend(node: Mapping[str, Any], port: int) -> Backend:
-    name = node["metadata"]["name"]
+    name = _node_name(node)
     addresses = (node.get("status") or {}).get("addresses") or []
     internal = [a["address"] for a in addresses if a.get("type") == "InternalIP"]
     return Backend(name, internal[0] if internal else name, port)

@@ -24,7 +24,7 @@ from aksnet.cluster.create import CreateOptions
 from aksnet.cluster.hosts import close_all
 from aksnet.remote.base import Cmdlet
 from tests.cluster.conftest import Fabric
-from tests.nodepool.test_kill_resume_lab import journal_has
+from tests.nodepool.test_kill_resume_lab import CLI_MAIN, journal_has
 from tests.nodepool.test_scale_lab import all_vms, etcd_left, etcd_members, registered
 
 REPO = Path(__file__).resolve().parents[2]
@@ -34,9 +34,7 @@ KILL_AFTER = f"action LIKE 'kubeadm reset --force on {NAME}-cp-2 %' AND status =
 
 
 def scale_control_plane_down_and_kill(fabric: Fabric) -> None:
-    # The CLI's main, called as the `aksnet` console script calls it.
-    script = "import sys; from aksnet.cli import main; sys.exit(main(sys.argv[1:]))"
-    argv = [sys.executable, "-c", script, "cluster", "set", "--store", str(fabric.store.path)]
+    argv = [sys.executable, "-c", CLI_MAIN, "cluster", "set", "--store", str(fabric.store.path)]
     argv += ["--lab-dir", str(fabric.lab.lab_dir), "--name", NAME]
     err = fabric.tmp / "child.err"
     child = subprocess.Popen(

@@ -27,6 +27,8 @@ from tests.cluster.conftest import Fabric
 from tests.nodepool.test_scale_lab import all_vms, node_addresses, registered
 
 REPO = Path(__file__).resolve().parents[2]
+# The CLI's main, called as the `aksnet` console script calls it.
+CLI_MAIN = "import sys; from aksnet.cli import main; sys.exit(main(sys.argv[1:]))"
 NAME = "ck"
 OPTIONS = CreateOptions(ssh_timeout=60.0)
 KILL_AFTER = f"action LIKE 'Remove-VM {NAME}-linux-2 %' AND status = 'done'"
@@ -40,8 +42,8 @@ def journal_has(store_path: Path, condition: str) -> bool:
 def scale_down_and_kill(fabric: Fabric) -> None:
     argv = [
         sys.executable,
-        "-m",
-        "aksnet.cli",
+        "-c",
+        CLI_MAIN,
         "nodepool",
         "set",
         "--store",

@@ -21,6 +21,7 @@ from aksnet import api
 from aksnet.cluster.create import CreateOptions
 from tests.cluster.conftest import Fabric
 from tests.cluster.test_kill_resume_lab import journal_has, wait_for
+from tests.nodepool.test_kill_resume_lab import CLI_MAIN
 
 REPO = Path(__file__).resolve().parents[2]
 NAME = "ckwin"
@@ -33,7 +34,7 @@ POINTS = {
 
 
 def kill_at(fabric: Fabric, condition: str) -> None:
-    argv = [sys.executable, "-m", "aksnet.cli", "cluster", "new", "--store", str(fabric.store.path)]
+    argv = [sys.executable, "-c", CLI_MAIN, "cluster", "new", "--store", str(fabric.store.path)]
     argv += ["--lab-dir", str(fabric.lab.lab_dir), "--vnet", "provnet", "--name", NAME]
     argv += ["--primary-network-plugin", "flannel", "--linux-node-count", "1"]
     err = fabric.tmp / "child.err"

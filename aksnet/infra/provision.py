@@ -1,8 +1,8 @@
 """The "Provision VMs" phase: every VM of a cluster placed, created, started and reachable.
 
-Flow: read each host's facts (Get-VMHost and its VMs: one round trip per host) -> place the VMs
-that do not exist yet (refusing the whole cluster before creating anything if it does not fit)
--> ask the hosts that got VMs whether they form a failover cluster (one round trip per host) ->
+Flow: read each host's facts (Get-VMHost, its VMs and its failover cluster: one round trip
+per host) -> place the VMs that do not exist yet (refusing the whole cluster before creating
+anything if it does not fit) ->
 per host in parallel, within the run's per-host limit (apply(per_host=...)), for each VM: read
 its facts, stage the seed ISO, create and start it (three PSRP round trips, see
 aksnet.infra.vms) -> wait for SSH at the VM's address with the pinned host key (Linux: with
@@ -265,13 +265,12 @@ class ProvisionVMs:
 
     def run(self, ctx: RunContext) -> Iterator[Action] | None:
         hosts = sorted(self.sessions)
-        host_fact, cluster_fact = HostFact(self.sessions), vms.ClusterFact(self.sessions)
+        host_fact = HostFact(self.sessions)  # its failover cluster too: one round trip a host
         facts = ctx.each_host([HostWork(h, _reader(ctx, h, host_fact)) for h in hosts])
         by_host = {h: f for h, f in zip(hosts, facts, strict=True) if f is not None}
         self.placement = self._place(by_host)  # refuses a cluster that does not fit, first
         used = sorted(set(self.placement.values()))
-        clusters = ctx.each_host([HostWork(h, _reader(ctx, h, cluster_fact)) for h in used])
-        clustered = {h: c is not None for h, c in zip(used, clusters, strict=True)}
+        clustered = {h: by_host[h].cluster is not None for h in used}
         work = [
             HostWork(self.placement[n.name], _bound(self._provision, ctx, n, clustered))
             for n in self.nodes

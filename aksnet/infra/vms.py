@@ -1,5 +1,7 @@
 """Hyper-V VMs of a cluster as facts and actions, in few PSRP round trips.
 
+Round trips per host: one, the host fact (Get-VMHost, Get-VM and Get-Cluster in one pipeline; a
+host in no failover cluster, whose Get-Cluster throws, costs a second one without Get-Cluster).
 Round trips per new VM (DESIGN "Scale and speed"; polling for its boot aside):
   1. the VM fact: Test-Path (disk), Get-VM, Get-VMNetworkAdapter, Get-VMNetworkAdapterVlan,
      Get-VMDvdDrive, Get-VMFirmware, Get-FileHash (seed ISO) and, on a failover cluster,
@@ -118,10 +120,12 @@ class VmFacts:
 class HostFacts:
     capacity: HostCapacity
     vm_names: tuple[str, ...]
+    cluster: str | None = None  # the failover cluster the host belongs to (None: in none)
 
 
 class HostFact:
-    """Get-VMHost and the names of the VMs on the host, in one round trip."""
+    """Get-VMHost, the names of the VMs on the host and its failover cluster, in one round
+    trip (two for a host in no cluster: its Get-Cluster throws, so it is read again without)."""
 
     key = "vmhost"
 
@@ -129,7 +133,14 @@ class HostFact:
         self._sessions = sessions
 
     def read(self, host: str) -> HostFacts:
-        output = self._sessions[host].invoke(Cmdlet.of("Get-VMHost"), Cmdlet.of("Get-VM"))
+        session, reads = self._sessions[host], (Cmdlet.of("Get-VMHost"), Cmdlet.of("Get-VM"))
+        try:
+            # Get-Cluster last: its terminating error (no cluster) stops nothing after it.
+            output = session.invoke(*reads, Cmdlet.of("Get-Cluster"))
+        except RemoteCommandFailed as error:
+            if not _no_cluster(error):
+                raise
+            output = session.invoke(*reads)
         vmhost = next(o for o in output if isinstance(o, dict) and "MemoryCapacity" in o)
         names = tuple(str(o["Name"]) for o in output if isinstance(o, dict) and "Generation" in o)
         # Get-VMHost of a real host reports no storage; "unknown" must not block placement.
@@ -138,7 +149,18 @@ class HostFact:
         capacity = HostCapacity(
             host, int(vmhost["FreeMemory"]), int(vmhost["LogicalProcessorCount"]), free_storage
         )
-        return HostFacts(capacity, names)
+        clusters = [str(o["Name"]) for o in output if isinstance(o, dict) and _is_cluster(o)]
+        return HostFacts(capacity, names, clusters[0] if clusters else None)
+
+
+def _is_cluster(obj: dict[str, Any]) -> bool:
+    """Get-Cluster's object: a Name and a Domain (a VM has a Generation, the host its memory)."""
+    return "Domain" in obj and "Generation" not in obj and "MemoryCapacity" not in obj
+
+
+def _no_cluster(error: RemoteCommandFailed) -> bool:
+    """Get-Cluster's terminating error when the cluster service is not running (no cluster)."""
+    return any("ClusterCmdletException" in r.fully_qualified_error_id for r in error.records)
 
 
 class ClusterFact:
@@ -154,7 +176,7 @@ class ClusterFact:
             output = self._sessions[host].invoke(Cmdlet.of("Get-Cluster"))
         except RemoteCommandFailed as error:
             # Get-Cluster throws (terminating) when the cluster service is not running.
-            if any("ClusterCmdletException" in r.fully_qualified_error_id for r in error.records):
+            if _no_cluster(error):
                 return None
             raise
         found = [o for o in output if isinstance(o, dict) and "Name" in o]

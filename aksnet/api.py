@@ -493,9 +493,9 @@ def sync_load_balancer(
     Services (status and Events written back), then the frontends on its load-balancer VMs.
 
     Returns the result of each run: one, or with watch, one per run until `stop` is set or
-    Ctrl+C (KeyboardInterrupt) ends the loop after the run in progress; on_result sees each
-    as it ends. hosts: only for a DHCP cluster, whose first control plane's host reports its
-    address. loadBalancerSku none: the Services are reported and get no address.
+    Ctrl+C (SIGINT, in the main thread) ends the loop after the run in progress; on_result
+    sees each as it ends. hosts: only for a DHCP cluster, whose first control plane's host
+    reports its address. loadBalancerSku none: the Services are reported and get no address.
     """
     import threading
 
@@ -519,31 +519,32 @@ def sync_load_balancer(
         if on_result is not None:
             on_result(result)
 
-    # The loop runs in a thread so that Ctrl+C in this one only asks it to stop: the run in
-    # progress ends normally (its journal and lease closed), never half-way through an action.
-    failures: list[BaseException] = []
-
-    def loop() -> None:
-        try:
-            with Store(store.path) as own:  # a store's connection serves one thread
-                apply.watch_cluster_load_balancer(
-                    own, name, stop, record, hosts=hosts, listeners=listeners
-                )
-        except BaseException as error:  # handed to the caller's thread below
-            failures.append(error)
-            stop.set()
-
-    worker = threading.Thread(target=loop, name=f"aksnet-lb-watch-{name}")
-    worker.start()
+    restore = _interrupt_sets(stop)
     try:
-        while worker.is_alive():
-            worker.join(0.5)
-    except KeyboardInterrupt:
-        stop.set()
-        worker.join()
-    if failures:
-        raise failures[0]
+        apply.watch_cluster_load_balancer(
+            store, name, stop, record, hosts=hosts, listeners=listeners
+        )
+    finally:
+        restore()
     return results
+
+
+def _interrupt_sets(stop: threading.Event) -> Callable[[], None]:
+    """Until the returned function is called, Ctrl+C (SIGINT) sets `stop` instead of raising
+    KeyboardInterrupt, so the run in progress ends normally (its journal and lease closed),
+    never half-way through an action. Only in the main thread, where Python runs signal
+    handlers; elsewhere the caller sets stop."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+
+    def restore() -> None:
+        signal.signal(signal.SIGINT, previous)
+
+    return restore
 
 
 # Test-/Repair-AksHciClusterNetwork and their scheduled runs (aksnet.remediation)

@@ -7,10 +7,14 @@ The tests share one lab (module fixture) and run in file order, each building on
 
 from __future__ import annotations
 
+import json
+import signal
 import subprocess
+import sys
 import threading
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from aksnet import api
@@ -250,3 +254,23 @@ def test_watch_syncs_after_a_service_change_until_stopped(services_lab: Services
         watcher.join(timeout=60)
     assert not watcher.is_alive()
     assert returned == [results]
+
+
+def test_ctrl_c_ends_the_command_line_watch_cleanly(services_lab: ServicesLab) -> None:
+    aksnet = Path(sys.executable).parent / "aksnet"  # the console script of this environment
+    argv = [str(aksnet), "loadbalancer", "sync", "--name", "c1", "--watch", "--json"]
+    argv += ["--no-progress", "--store", str(services_lab.store.path)]
+    watcher = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert watcher.stdout is not None
+        first = json.loads(watcher.stdout.readline())  # one line per run, as it ends
+        assert (first["Cluster"], first["ActionCount"]) == ("c1", 0)
+        watcher.send_signal(signal.SIGINT)
+        out, err = watcher.communicate(timeout=60)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+            watcher.wait()
+    assert watcher.returncode == 0, err
+    assert json.loads(out) == {"Cluster": "c1", "Watch": "stopped", "Runs": 1}
+    assert "Traceback" not in err

@@ -34,6 +34,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,8 @@ from aksnet.infra.windowsjoin import (
     SetUpWindowsNodes,
     WindowsNode,
 )
+from aksnet.loadbalancer.frontends import Frontend
+from aksnet.loadbalancer.saved import held_service_vips, load_service_frontends
 from aksnet.model.cluster import ClusterSpec
 from aksnet.network.plugins import get_plugin
 from aksnet.plan import Phase, ProgressListener, RunResult, apply, dry_run
@@ -212,7 +215,7 @@ def _run(
     )
     nodes = ClusterNodes(vms, provision, settings, credential)
     try:
-        phases = _phases(spec, vip, keys, provision, nodes, options)
+        phases = _phases(store, spec, vip, keys, provision, nodes, options)
         run = _execute(store, spec, phases, options, lease)
     finally:
         nodes.close()
@@ -245,6 +248,7 @@ def _join_configs(spec: ClusterSpec, vip: str, token: JoinToken) -> JoinConfigs:
 
 
 def _phases(
+    store: Store,
     spec: ClusterSpec,
     vip: str,
     keys: ClusterKeys,
@@ -267,7 +271,7 @@ def _phases(
     first = nodes.first_name
     phases: list[Phase] = [
         provision,
-        *load_balancer_phases(spec, vip, nodes),
+        *load_balancer_phases(spec, vip, nodes, partial(_saved_frontends, store, spec, keys)),
         AfterVmsExist(Later(LinuxNodeSetup.title, linux_setup), nodes.linux_names),
         AfterVmsExist(Later(ApplyCni.title, cni), [first]),
     ]
@@ -322,3 +326,8 @@ def _scratch(store: Store, keys: ClusterKeys) -> Iterator[tuple[Store, ClusterKe
             shutil.copytree(keys.folder, scratch_keys.folder)
         with Store(copy_path) as scratch_store:
             yield scratch_store, scratch_keys
+
+
+def _saved_frontends(store: Store, spec: ClusterSpec, keys: ClusterKeys) -> list[Frontend]:
+    """The Services' frontends of the last load-balancer sync whose VIPs are still held."""
+    return load_service_frontends(keys.folder, held_service_vips(store, spec))

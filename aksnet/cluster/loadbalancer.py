@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from aksnet.cluster.deferred import AfterVmsExist, Later
 from aksnet.cluster.nodes import ClusterNodes
 from aksnet.infra.linuxnode import LinuxNode, NodeSetup
-from aksnet.loadbalancer.frontends import API_SERVER_PORT, Backend, Frontend
+from aksnet.loadbalancer.frontends import API_FRONTEND, API_SERVER_PORT, Backend, Frontend
 from aksnet.loadbalancer.kubevip import MANIFEST_PATH, render_kube_vip_manifest
 from aksnet.loadbalancer.setup import LoadBalancerSetup
 from aksnet.model.cluster import ClusterSpec
@@ -33,7 +33,6 @@ from aksnet.plan.runner import RunContext
 log = logging.getLogger(__name__)
 
 NODE_INTERFACE = "eth0"  # the node image's one network interface (the VIPs go on it)
-API_FRONTEND = "api-server"
 NO_SERVICE_ADDRESSES = (
     "Cluster '{name}' has loadBalancerSku none: kube-vip on the control-plane nodes holds the "
     "API VIP {vip}; LoadBalancer Services get no address."
@@ -71,8 +70,18 @@ class KubeVipManifests:
         return write
 
 
-def load_balancer_phases(spec: ClusterSpec, api_vip: str, nodes: ClusterNodes) -> list[Phase]:
-    """The phase of the cluster's loadBalancerSku, built once the VMs run (Later)."""
+def load_balancer_phases(
+    spec: ClusterSpec,
+    api_vip: str,
+    nodes: ClusterNodes,
+    service_frontends: Callable[[], Sequence[Frontend]] = tuple,
+) -> list[Phase]:
+    """The phase of the cluster's loadBalancerSku, built once the VMs run (Later).
+
+    service_frontends: the Services' frontends to keep serving beside the API server's (those
+    of the last Sync-AksHciLoadBalancer, aksnet.loadbalancer.saved), so that a create run again
+    (a control-plane change, a repair) does not drop the Services' VIPs from HAProxy.
+    """
     if spec.load_balancer.sku == "none":
 
         def kube_vip() -> Phase:
@@ -88,7 +97,7 @@ def load_balancer_phases(spec: ClusterSpec, api_vip: str, nodes: ClusterNodes) -
         log.debug("API frontend of %s: %d control plane(s)", spec.name, len(frontend.backends))
         return LoadBalancerSetup(
             nodes.load_balancers(),
-            [frontend],
+            [frontend, *service_frontends()],
             cluster=spec.name,
             api_vip=api_vip,
             interface=NODE_INTERFACE,

@@ -35,6 +35,8 @@ from aksnet.cluster.records import API_VIP_OWNER_KIND
 from aksnet.cluster.scale import first_control_plane, reported_address
 from aksnet.errors import RemoteError, StateConflict
 from aksnet.infra.provision import DEFAULT_ROOT
+from aksnet.loadbalancer.frontends import API_FRONTEND
+from aksnet.loadbalancer.saved import save_service_frontends
 from aksnet.loadbalancer.setup import LoadBalancerSetup, LoadBalancerVm
 from aksnet.loadbalancer.sync import (
     API_UNAVAILABLE,
@@ -210,6 +212,9 @@ class ConfigureFrontends:
             self.vms, result.frontends, cluster=result.cluster, api_vip=self.api_vip
         )
         setup.run(ctx)
+        if not ctx.dry_run:  # for cluster create, which renders the same VMs' configuration
+            folder = ClusterKeys.beside(self.services.store.path, result.cluster).folder
+            save_service_frontends(folder, result.frontends, API_FRONTEND)
 
 
 def _api_vip(store: Store, name: str) -> str | None:

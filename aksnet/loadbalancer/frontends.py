@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 API_SERVER_PORT = 6443
+API_FRONTEND = "api-server"  # the API server's frontend, rendered by create and by the sync
 
 
 @dataclass(frozen=True, order=True)

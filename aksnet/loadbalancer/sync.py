@@ -32,7 +32,7 @@ from kubernetes.client.exceptions import ApiException
 
 from aksnet.cluster.records import API_VIP_OWNER_KIND
 from aksnet.errors import InvalidInput, StateConflict
-from aksnet.loadbalancer.frontends import API_SERVER_PORT, Backend, Frontend
+from aksnet.loadbalancer.frontends import API_FRONTEND, API_SERVER_PORT, Backend, Frontend
 from aksnet.loadbalancer.services import (
     OWNER_KIND,
     HeldVip,
@@ -369,7 +369,7 @@ def desired_frontends(
     frontends = []
     if api_vip is not None:
         backends = tuple(sorted(_backend(n, API_SERVER_PORT) for n in control_plane))
-        frontends.append(Frontend("api-server", api_vip, API_SERVER_PORT, backends))
+        frontends.append(Frontend(API_FRONTEND, api_vip, API_SERVER_PORT, backends))
     for service in services:
         vip = plan.vip_of.get(service.key)
         if vip is None or service.type != "LoadBalancer":

@@ -24,7 +24,7 @@ from aksnet.loadbalancer.services import EXHAUSTED, REFUSED, SHARING_ANNOTATION
 from aksnet.loadbalancer.setup import HAPROXY
 from aksnet.state.store import Store
 from tests.k8sapi.fixtures import kubectl_binary
-from tests.lbservices.conftest import WORKERS, ServicesLab
+from tests.lbservices.conftest import OPTIONS, WORKERS, ServicesLab
 from tests.loadbalancer.conftest import get, wait_for
 
 REQUESTS = 40
@@ -114,6 +114,20 @@ def test_a_second_sync_performs_zero_actions(services_lab: ServicesLab) -> None:
     result = sync(services_lab)
     assert result.actions == []
     assert not result.sync.changed
+
+
+def test_create_run_again_keeps_the_services_frontends(services_lab: ServicesLab) -> None:
+    """Create renders the load balancer too (after a control-plane change, in a repair): it
+    serves the last sync's Service frontends beside the API's, so nothing changes and no
+    Service VIP stops answering."""
+    lab = services_lab
+    spec = lab.store.get_cluster("c1")
+    before = lab.run_on_lb("sha256sum", HAPROXY.path)
+    result = api.new_cluster(lab.store, spec, lab.hosts, options=OPTIONS)
+    assert [r.title for r in result.run.changes] == []
+    assert lab.run_on_lb("sha256sum", HAPROXY.path) == before
+    web = ingress(lab, "web")[0]
+    assert sum(spread(web, 80).values()) == REQUESTS
 
 
 def test_kubectl_get_services_shows_the_external_ips(services_lab: ServicesLab) -> None:

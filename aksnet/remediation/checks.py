@@ -23,7 +23,7 @@ from aksnet.loadbalancer.services import OWNER_KIND
 from aksnet.plan import RunContext
 from aksnet.plan.parallel import HostWork
 from aksnet.remediation.inventory import Adapter, HostInventory, HostVm, hns_network_names
-from aksnet.remediation.report import DRIFT, ERROR, FOREIGN, OK, Row
+from aksnet.remediation.report import DRIFT, ERROR, FOREIGN, NOT_CHECKED, OK, Row
 from aksnet.remote.base import Cmdlet, PowerShellSession, ShellSession
 from aksnet.state.store import Allocation, Store
 
@@ -63,31 +63,35 @@ class ClusterChecks:
         return True
 
     def run(self, ctx: RunContext) -> None:
-        found = self._inventories(ctx)
+        found, complete = self._inventories(ctx)
         for name, mac in sorted(self.expected.vms.items()):
             self._vm(ctx, name, mac, [vm for vm in found if vm.name.lower() == name])
         self._foreign_vms(found)
         self._windows_networks()
         self._addresses(ctx, found)
-        self._served_vips(ctx)
+        running = {vm.name.lower() for vm in found if vm.state == "Running"}
+        self._served_vips(ctx, running if complete else None)
 
     def _row(
         self, node: str, check: str, status: str, observed: str = "", desired: str = ""
     ) -> None:
         self.rows.append(Row(self.expected.cluster, node, check, status, observed, desired))
 
-    def _inventories(self, ctx: RunContext) -> list[HostVm]:
-        """Every host's VMs; a host that fails is an error row, the others still count."""
+    def _inventories(self, ctx: RunContext) -> tuple[list[HostVm], bool]:
+        """Every host's VMs, and whether every host answered; a host that fails is an error
+        row, the others still count."""
         fact = HostInventory(self.sessions)
         hosts = sorted(self.sessions)
         work = [HostWork(h, partial(_guarded, ctx, h, fact)) for h in hosts]
         found: list[HostVm] = []
+        complete = True
         for host, result in zip(hosts, ctx.each_host(work), strict=True):
             if isinstance(result, Exception):
                 self._row(host, "host reachable", ERROR, f"{type(result).__name__}: {result}")
+                complete = False
             else:
                 found.extend(result)
-        return found
+        return found, complete
 
     def _vm(self, ctx: RunContext, name: str, mac: int, copies: list[HostVm]) -> None:
         if len(copies) != 1:
@@ -183,15 +187,23 @@ class ClusterChecks:
                 kind="delete",
             )
 
-    def _served_vips(self, ctx: RunContext) -> None:
+    def _served_vips(self, ctx: RunContext, running: set[str] | None) -> None:
         """Each VIP a load-balancer VM holds is one of the cluster's in the store; a VIP the
-        store does not know is removed from the VM (the VM is aksnet's, the address not)."""
+        store does not know is removed from the VM (the VM is aksnet's, the address not).
+
+        `running`: the VMs every host's inventory shows running (None: a host did not answer).
+        A VM running on no host is `not-checked`, not reached: SSH to it could only time out
+        and retry (create's checks plan starting or creating it)."""
         known = {
             str(a.address)
             for a in self.store.allocations(self.expected.network, cluster=self.expected.cluster)
             if a.pool == "vip"
         }
         for vm in self.expected.load_balancers:
+            if running is not None and vm.lower() not in running:
+                why = "not checked: the VM runs on no host (the hosts' inventory)"
+                self._row(vm, "VIPs served", NOT_CHECKED, why, "checked once the VM runs")
+                continue
             try:
                 reached = self.lb_shell(vm)
                 if reached is None:

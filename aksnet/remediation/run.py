@@ -7,7 +7,9 @@ refused and listed in `refused`), the checks' fixes are applied under the cluste
 create itself runs (its journal takes the cluster's lease: it converges what it finds). With
 what_if, Repair is Test with the actions it would take.
 
-Clusters run in parallel threads; per-host limits are the runner's (options.per_host). A cluster
+Clusters run in parallel threads, each on a set of host sessions leased from the run's pool
+for its whole check or repair (aksnet.remediation.sessions: reused by the next cluster, not
+opened twice per cluster); per-host limits are the runner's (options.per_host). A cluster
 whose checks have not finished by the deadline gets an error row and is not waited on (its
 thread is a daemon and ends when its hosts answer or time out). One host failing is an error row
 for that host; the other hosts' and clusters' checks go on.
@@ -37,6 +39,7 @@ from aksnet.remediation.checks import ClusterChecks, Expected
 from aksnet.remediation.converge import PlannedByPhase, create_rows, rows_of
 from aksnet.remediation.names import VmNames
 from aksnet.remediation.report import DRIFT, ERROR, OK, Report, Row
+from aksnet.remediation.sessions import HostSessionPool
 from aksnet.remote.base import Credential, Endpoint, PowerShellSession, ShellSession
 from aksnet.remote.known_hosts import KnownHosts
 from aksnet.remote.psrp import PSRPSession
@@ -69,7 +72,8 @@ def test_cluster_network(
 ) -> Report:
     """Check every cluster (or `name`); change nothing. Report.exit_code: 0 / 1 / 2."""
     opts = options or CreateOptions()
-    return _each_cluster(store, name, deadline, lambda s, spec: _test(s, spec, hosts, opts))
+    with _shared(hosts) as pool:
+        return _each_cluster(store, name, deadline, _leasing(pool, _test, opts))
 
 
 def repair_cluster_network(
@@ -84,11 +88,35 @@ def repair_cluster_network(
     """Repair the drift of every cluster (or `name`) on objects aksnet created; with what_if,
     list what would be done and change nothing."""
     opts = options or CreateOptions()
-    if what_if:
-        report = _each_cluster(store, name, deadline, lambda s, spec: _test(s, spec, hosts, opts))
-        report.what_if = True
-        return report
-    return _each_cluster(store, name, deadline, lambda s, spec: _repair(s, spec, hosts, opts))
+    with _shared(hosts) as pool:
+        if what_if:
+            report = _each_cluster(store, name, deadline, _leasing(pool, _test, opts))
+            report.what_if = True
+            return report
+        return _each_cluster(store, name, deadline, _leasing(pool, _repair, opts))
+
+
+ClusterWork = Callable[[Store, ClusterSpec, HostConnections, CreateOptions], ClusterResult]
+
+
+@contextmanager
+def _shared(hosts: HostConnections) -> Iterator[HostSessionPool]:
+    """The run's host sessions, shared by its clusters (aksnet.remediation.sessions)."""
+    pool = HostSessionPool(hosts)
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
+def _leasing(pool: HostSessionPool, work: ClusterWork, opts: CreateOptions) -> Work:
+    """One cluster's work on a set of sessions leased from the pool for its whole run."""
+
+    def run(store: Store, spec: ClusterSpec) -> ClusterResult:
+        with pool.lease() as hosts:
+            return work(store, spec, hosts, opts)
+
+    return run
 
 
 # ---- per cluster ----------------------------------------------------------------------------

@@ -207,6 +207,23 @@ def test_kubectl_gets_nodes_and_services(running_api: RunningApi) -> None:
     assert any("service/web" in line and "<pending>" in line for line in lines)
 
 
+def test_a_protobuf_body_is_refused_as_an_unsupported_media_type(running_api: RunningApi) -> None:
+    """`kubectl create service` sends protobuf, which the lab does not decode: it says so with
+    the status a real API server gives a media type it cannot read (415), not a parse error."""
+    kubectl = kubectl_binary()
+    if kubectl is None:
+        pytest.skip("no kubectl binary on this machine (AKSNET_TEST_KUBECTL names one)")
+    create = ["create", "service", "loadbalancer", "proto", "--tcp=80:8080"]
+    done = subprocess.run(
+        [kubectl, "--kubeconfig", str(running_api.kubeconfig), *create],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "decodes JSON request bodies only" in done.stderr
+
+
 def test_a_namespace_is_created_and_deleted_with_its_services(running_api: RunningApi) -> None:
     core = running_api.core
     namespace = kubernetes.client.V1Namespace.from_dict(

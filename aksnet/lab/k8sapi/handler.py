@@ -65,6 +65,14 @@ class ApiHandler(BaseHTTPRequestHandler):
             body = self._read_body()
             if path not in UNAUTHENTICATED_PATHS and not self._authenticated():
                 raise ApiError(401, "Unauthorized", "Unauthorized: no client certificate")
+            if body and "protobuf" in self.headers.get("Content-Type", ""):
+                # What a real API server answers for a media type it does not decode.
+                raise ApiError(
+                    415,
+                    "UnsupportedMediaType",
+                    "the lab's EMULATED API server decodes JSON request bodies only, not protobuf "
+                    "(use a manifest: kubectl create -f)",
+                )
             if method == "GET" and path in discovery.DOCUMENTS:
                 self._send(200, discovery.document(path, self.cluster.version))
             elif path.startswith("/api/v1/"):

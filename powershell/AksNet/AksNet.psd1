@@ -36,7 +36,7 @@
     )
     CmdletsToExport      = @()
     VariablesToExport    = @()
-    AliasesToExport      = @()
+    AliasesToExport      = @('Get-AksHciNetworkSetting', 'Remove-AksHciNetworkSetting')
     PrivateData          = @{
         PSData = @{
             Tags         = @('AKS', 'AksHci', 'Kubernetes', 'AzureStackHCI', 'HyperV', 'Networking', 'Calico', 'Flannel', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux')

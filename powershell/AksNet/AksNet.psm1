@@ -49,4 +49,9 @@ Register-ArgumentCompleter -CommandName 'Get-AksHciCluster', 'Set-AksHciCluster'
 Register-ArgumentCompleter -CommandName 'New-AksHciNodePool', 'Get-AksHciNodePool', 'Set-AksHciNodePool', 'Remove-AksHciNodePool' -ParameterName 'clusterName' -ScriptBlock $clusterNameCompleter
 Register-ArgumentCompleter -CommandName 'Get-AksHciNodePool', 'Set-AksHciNodePool', 'Remove-AksHciNodePool' -ParameterName 'name' -ScriptBlock $nodePoolNameCompleter
 
-Export-ModuleMember -Function (Get-ChildItem -Path (Join-Path $PSScriptRoot 'Public') -Filter '*.ps1').BaseName
+# AksHci's names for the same objects: aksnet keeps one kind of network, the network setting a
+# workload cluster uses, so its Get and Remove answer to both names.
+New-Alias -Name 'Get-AksHciNetworkSetting' -Value 'Get-AksHciClusterNetwork'
+New-Alias -Name 'Remove-AksHciNetworkSetting' -Value 'Remove-AksHciClusterNetwork'
+
+Export-ModuleMember -Function (Get-ChildItem -Path (Join-Path $PSScriptRoot 'Public') -Filter '*.ps1').BaseName -Alias 'Get-AksHciNetworkSetting', 'Remove-AksHciNetworkSetting'

@@ -23,6 +23,7 @@ from tests.bridge.psmodule import (
     manifest_exports,
     manifest_value,
     text,
+    unquote,
     walk,
 )
 from tests.bridge.psmodule import public_functions as read_public_functions
@@ -264,3 +265,18 @@ def test_names_complete_with_tab() -> None:
         "'Get-AksHciNodePool', 'Set-AksHciNodePool', 'Remove-AksHciNodePool' -ParameterName 'name'",
     ):
         assert target in module
+
+
+def test_aliases_to_export_are_the_module_aliases_and_name_public_functions() -> None:
+    """Get-/Remove-AksHciNetworkSetting (issue 6's names) are aliases of the cluster-network
+    cmdlets: the manifest exports exactly the aliases the module defines, each of a cmdlet
+    the module exports."""
+    root = psparse.parse((MODULE / "AksNet.psm1").read_text(encoding="utf-8")).root_node
+    aliases: dict[str, str] = {}
+    for command in (n for n in walk(root) if n.type == "command"):
+        words = [unquote(text(c)) for c in walk(command) if c.type == "string_literal"]
+        if text(command.child_by_field_name("command_name")) == "New-Alias":
+            aliases[words[0]] = words[1]
+    assert sorted(aliases) == sorted(manifest_value("AliasesToExport"))
+    assert set(aliases) == {"Get-AksHciNetworkSetting", "Remove-AksHciNetworkSetting"}
+    assert set(aliases.values()) <= set(manifest_exports())

@@ -358,13 +358,13 @@ class ProvisionVMs:
         found: VmFacts,
     ) -> None:
         spec = fact.spec
-        iso = _iso_bytes(node.seed)
-        staged = found.iso_sha256 != hashlib.sha256(iso).hexdigest().upper()
+        iso = _LazyIso(node.seed)  # built only to stage it or to compare with one on the host
+        staged = found.iso_sha256 is None or found.iso_sha256 != iso.sha256()
         if staged:
             ctx.wet(
                 host,
                 f"Copy seed ISO of {node.name} to host {host}: {spec.iso_path}",
-                lambda: vms.stage_seed_iso(session, spec, iso),
+                lambda: vms.stage_seed_iso(session, spec, iso.data()),
                 kind="create",
             )
         role = clustered_role(fact.clustered, self.settings.delegation)
@@ -484,6 +484,24 @@ def _predict(host: str, fact: VmFact, node: NodeVm, role: bool) -> Callable[[For
     return simulate
 
 
+class _LazyIso:
+    """A VM's seed ISO, built on first use: a what-if of a VM with no ISO on its host (every
+    VM of a cluster not created yet) needs neither its bytes nor its hash, and building one is
+    most of a dry run's own cost (pycdlib, a temporary directory)."""
+
+    def __init__(self, seed: NodeSeed) -> None:
+        self._seed = seed
+        self._data: bytes | None = None
+
+    def data(self) -> bytes:
+        if self._data is None:
+            self._data = _iso_bytes(self._seed)
+        return self._data
+
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data()).hexdigest().upper()
+
+
 def _iso_bytes(seed: NodeSeed) -> bytes:
     """The seed ISO (deterministic for one seed), built in a private temporary directory."""
     with tempfile.TemporaryDirectory(prefix="aksnet-seed-") as folder:
@@ -492,6 +510,15 @@ def _iso_bytes(seed: NodeSeed) -> bytes:
 
 def _gib(value: int) -> str:
     return f"{value / GIB:g}"
+
+
+def poll_delays(*, first: float = 0.1, cap: float) -> Iterator[float]:
+    """The pauses between boot polls: `first`, doubling up to `cap`, then `cap` for ever. A guest
+    that answers soon after Start-VM is seen soon; one that takes long costs a poll per `cap`."""
+    delay = first
+    while True:
+        yield min(delay, cap)
+        delay *= 2
 
 
 def wait_for_ssh(
@@ -506,6 +533,7 @@ def wait_for_ssh(
     """
     settings.known_hosts.pin(address, 22, node.host_key_line)
     deadline = time.monotonic() + settings.ssh_timeout
+    delays = poll_delays(cap=0.5)
     while True:
         session = SSHSession(
             address,
@@ -525,7 +553,7 @@ def wait_for_ssh(
                     address, f"VM '{node.name}' did not answer SSH in {settings.ssh_timeout:g} s"
                 ) from error
             log.debug("waiting for SSH on %s (%s): %s", node.name, address, error)
-            time.sleep(0.5)
+            time.sleep(next(delays))
         finally:
             if not (answered and keep):
                 session.close()
@@ -566,6 +594,7 @@ def wait_for_winrm(node: NodeVm, address: str, host: str, settings: ProvisionSet
         raise InvalidInput("windows_credential", None, "Windows VMs need the admin credential.")
     endpoint = winrm_endpoint(node, address)
     deadline = time.monotonic() + settings.winrm_timeout
+    delays = poll_delays(cap=1.0)
     while True:
         session = PSRPSession(
             endpoint,
@@ -588,6 +617,6 @@ def wait_for_winrm(node: NodeVm, address: str, host: str, settings: ProvisionSet
                     f"{address}:{WINRM_PORT} in {settings.winrm_timeout:g} s",
                 ) from error
             log.debug("waiting for WinRM on %s (%s): %s", node.name, address, error)
-            time.sleep(1.0)
+            time.sleep(next(delays))
         finally:
             session.close()

@@ -255,6 +255,7 @@ class ProvisionVMs:
         self._ssh: dict[str, SSHSession] = {}
         self.warnings: list[str] = []
         self.placement: dict[str, str] = {}
+        self._listed: set[str] | None = None  # every host's VM names (lower case), once read
         known = learnt.known() if learnt is not None else {}
         self.addresses: dict[str, str] = {
             n.name: n.address or known[n.name] for n in nodes if n.address or n.name in known
@@ -268,6 +269,11 @@ class ProvisionVMs:
         host_fact = HostFact(self.sessions)  # its failover cluster too: one round trip a host
         facts = ctx.each_host([HostWork(h, _reader(ctx, h, host_fact)) for h in hosts])
         by_host = {h: f for h, f in zip(hosts, facts, strict=True) if f is not None}
+        self._listed = (
+            {n.lower() for f in by_host.values() for n in f.vm_names}
+            if len(by_host) == len(hosts)
+            else None  # a host did not answer: no VM is known absent
+        )
         self.placement = self._place(by_host)  # refuses a cluster that does not fit, first
         used = sorted(set(self.placement.values()))
         clustered = {h: by_host[h].cluster is not None for h in used}
@@ -313,7 +319,10 @@ class ProvisionVMs:
         host = self.placement[node.name]
         session, spec = self.sessions[host], self.spec_of(node)
         fact = VmFact(self.sessions, spec, clustered=clustered[host])
-        found = ctx.fact(host, fact)
+        absent = self._listed is not None and node.name.lower() not in self._listed
+        found = ctx.fact(
+            host, VmFact(self.sessions, spec, clustered=fact.clustered, known_absent=absent)
+        )
         assert found is not None  # VmFact always answers; its .vm is None when absent
         if found.vm is None:
             self._create(ctx, host, session, node, fact, found)

@@ -10,6 +10,7 @@ import pytest
 from aksnet.errors import ProtocolError
 from aksnet.infra.vms import (
     LINUX_SECURE_BOOT_TEMPLATE,
+    VmFact,
     VmSpec,
     configure_statements,
     create_statements,
@@ -125,3 +126,12 @@ def test_staging_is_one_round_trip_and_a_wrong_checksum_fails() -> None:
         stage_seed_iso(host, SPEC, b"x" * 600_000)
     (call,) = host.calls
     assert names(call) == ["New-Item", "Set-Content", "Add-Content", "Add-Content", "Get-FileHash"]
+
+
+def test_a_vm_the_hosts_do_not_list_is_read_by_its_files_only() -> None:
+    full = VmFact({}, SPEC, clustered=True)
+    absent = VmFact({}, SPEC, clustered=True, known_absent=True)
+    assert names(absent.statements()) == ["Test-Path", "Get-FileHash"]
+    assert len(full.statements()) == 8 and absent.key == full.key
+    facts = parse_vm_facts(SPEC.name, [True, {"Hash": "AB12", "Path": SPEC.iso_path}])
+    assert (facts.vm, facts.disk_exists, facts.iso_sha256) == (None, True, "AB12")

@@ -255,7 +255,7 @@ class ProvisionVMs:
         self._ssh: dict[str, SSHSession] = {}
         self.warnings: list[str] = []
         self.placement: dict[str, str] = {}
-        self._listed: set[str] | None = None  # every host's VM names (lower case), once read
+        self._new_files: dict[str, VmFacts] = {}  # VMs no host lists: their files' facts
         known = learnt.known() if learnt is not None else {}
         self.addresses: dict[str, str] = {
             n.name: n.address or known[n.name] for n in nodes if n.address or n.name in known
@@ -269,14 +269,12 @@ class ProvisionVMs:
         host_fact = HostFact(self.sessions)  # its failover cluster too: one round trip a host
         facts = ctx.each_host([HostWork(h, _reader(ctx, h, host_fact)) for h in hosts])
         by_host = {h: f for h, f in zip(hosts, facts, strict=True) if f is not None}
-        self._listed = (
-            {n.lower() for f in by_host.values() for n in f.vm_names}
-            if len(by_host) == len(hosts)
-            else None  # a host did not answer: no VM is known absent
-        )
+        complete = len(by_host) == len(hosts)  # a host that did not answer may hold a VM
+        listed = {n.lower() for f in by_host.values() for n in f.vm_names}
         self.placement = self._place(by_host)  # refuses a cluster that does not fit, first
         used = sorted(set(self.placement.values()))
         clustered = {h: by_host[h].cluster is not None for h in used}
+        self._new_files = self._read_new_files(ctx, listed) if complete else {}
         work = [
             HostWork(self.placement[n.name], _bound(self._provision, ctx, n, clustered))
             for n in self.nodes
@@ -301,6 +299,22 @@ class ProvisionVMs:
         ]
         return place(demands, [f.capacity for f in facts.values()], existing)
 
+    def _read_new_files(self, ctx: RunContext, listed: set[str]) -> dict[str, VmFacts]:
+        """The files of the VMs no host lists, one round trip per host for all of its new VMs
+        (instead of a VM fact each)."""
+        new: dict[str, list[VmSpec]] = {}
+        for node in self.nodes:
+            if node.name.lower() not in listed:
+                new.setdefault(self.placement[node.name], []).append(self.spec_of(node))
+        hosts = sorted(new)
+        readers = [
+            HostWork(h, _reader(ctx, h, vms.NewVmFiles(self.sessions, new[h]))) for h in hosts
+        ]
+        found: dict[str, VmFacts] = {}
+        for files in ctx.each_host(readers):
+            found.update(files or {})
+        return found
+
     def spec_of(self, node: NodeVm) -> VmSpec:
         s = self.settings
         return VmSpec(
@@ -319,10 +333,7 @@ class ProvisionVMs:
         host = self.placement[node.name]
         session, spec = self.sessions[host], self.spec_of(node)
         fact = VmFact(self.sessions, spec, clustered=clustered[host])
-        absent = self._listed is not None and node.name.lower() not in self._listed
-        found = ctx.fact(
-            host, VmFact(self.sessions, spec, clustered=fact.clustered, known_absent=absent)
-        )
+        found = self._new_files.get(node.name) or ctx.fact(host, fact)
         assert found is not None  # VmFact always answers; its .vm is None when absent
         if found.vm is None:
             self._create(ctx, host, session, node, fact, found)

@@ -5,7 +5,9 @@ host in no failover cluster, whose Get-Cluster throws, costs a second one withou
 Round trips per new VM (DESIGN "Scale and speed"; polling for its boot aside):
   1. the VM fact: Test-Path (disk), Get-VM, Get-VMNetworkAdapter, Get-VMNetworkAdapterVlan,
      Get-VMDvdDrive, Get-VMFirmware, Get-FileHash (seed ISO) and, on a failover cluster,
-     Get-ClusterGroup, all with -ErrorAction SilentlyContinue in one pipeline;
+     Get-ClusterGroup, all with -ErrorAction SilentlyContinue in one pipeline; for the VMs no
+     host lists (new ones) only their files, Test-Path and Get-FileHash, for all of one host's
+     new VMs in one round trip (NewVmFiles);
   2. stage the seed ISO: New-Item -Force (folder), Set-Content/Add-Content to a temporary name and
      Get-FileHash of it, verified here against the local SHA-256;
   3. create: Move-Item (the verified ISO into place), New-VHD -Differencing, New-VM,
@@ -184,34 +186,18 @@ class ClusterFact:
 
 
 class VmFact:
-    """Everything about one VM and its files on a host, in one round trip.
-
-    With known_absent (the hosts' facts, read just before, list no VM of that name) only the
-    files are read (Test-Path, Get-FileHash): a pipeline of two statements instead of eight,
-    whose serialising is most of a what-if's own cost over many VMs (pypsrp).
-    """
+    """Everything about one VM and its files on a host, in one round trip."""
 
     def __init__(
-        self,
-        sessions: Mapping[str, PowerShellSession],
-        spec: VmSpec,
-        *,
-        clustered: bool,
-        known_absent: bool = False,
+        self, sessions: Mapping[str, PowerShellSession], spec: VmSpec, *, clustered: bool
     ) -> None:
         self._sessions = sessions
         self.spec = spec
         self.clustered = clustered
-        self.known_absent = known_absent
         self.key = f"vm:{spec.name.lower()}"
 
     def statements(self) -> list[Statement]:
         name, quiet = self.spec.name, {"ErrorAction": QUIET}
-        iso_hash = Cmdlet.of(
-            "Get-FileHash", quiet, LiteralPath=self.spec.iso_path, Algorithm="SHA256"
-        )
-        if self.known_absent:
-            return [Cmdlet.of("Test-Path", LiteralPath=self.spec.vhd_path), iso_hash]
         statements: list[Statement] = [
             Cmdlet.of("Test-Path", LiteralPath=self.spec.vhd_path),
             Cmdlet.of("Get-VM", quiet, Name=name),
@@ -219,7 +205,7 @@ class VmFact:
             Cmdlet.of("Get-VMNetworkAdapterVlan", quiet, VMName=name),
             Cmdlet.of("Get-VMDvdDrive", quiet, VMName=name),
             Cmdlet.of("Get-VMFirmware", quiet, VMName=name),
-            iso_hash,
+            _iso_hash(self.spec),
         ]
         if self.clustered:
             statements.append(Cmdlet.of("Get-ClusterGroup", quiet, Name=name))
@@ -228,6 +214,55 @@ class VmFact:
     def read(self, host: str) -> VmFacts:
         output = self._sessions[host].invoke(*self.statements())
         return parse_vm_facts(self.spec.name, output)
+
+
+class NewVmFiles:
+    """The files of VMs no host lists (a run stopped before New-VM may have left a VM's disk or
+    seed ISO), for all such VMs placed on one host in one round trip: Test-Path of each disk
+    and Get-FileHash of each ISO. Read by host -> {VM name: VmFacts with no VM}."""
+
+    def __init__(self, sessions: Mapping[str, PowerShellSession], specs: Sequence[VmSpec]) -> None:
+        self._sessions = sessions
+        self.specs = list(specs)
+        self.key = "new-vm-files:" + ",".join(sorted(s.name.lower() for s in self.specs))
+
+    def statements(self) -> list[Statement]:
+        statements: list[Statement] = []
+        for spec in self.specs:
+            statements += [Cmdlet.of("Test-Path", LiteralPath=spec.vhd_path), _iso_hash(spec)]
+        return statements
+
+    def read(self, host: str) -> dict[str, VmFacts]:
+        output = self._sessions[host].invoke(*self.statements())
+        return parse_new_vm_files(host, self.specs, output)
+
+
+def parse_new_vm_files(
+    host: str, specs: Sequence[VmSpec], output: Sequence[Any]
+) -> dict[str, VmFacts]:
+    """One bool per Test-Path, in order; a hash object per ISO found, matched by its path."""
+    exists = [o for o in output if isinstance(o, bool)]
+    if len(exists) != len(specs):
+        raise ProtocolError(host, f"expected {len(specs)} Test-Path answers, got {len(exists)}")
+    hashes = {
+        _path_key(str(o["Path"])): str(o["Hash"])
+        for o in output
+        if isinstance(o, dict) and "Hash" in o and "Path" in o
+    }
+    return {
+        spec.name: VmFacts(None, found, hashes.get(_path_key(spec.iso_path)), False)
+        for spec, found in zip(specs, exists, strict=True)
+    }
+
+
+def _path_key(path: str) -> str:
+    return path.replace("/", "\\").lower()  # Windows paths: case and separator insensitive
+
+
+def _iso_hash(spec: VmSpec) -> Cmdlet:
+    return Cmdlet.of(
+        "Get-FileHash", {"ErrorAction": QUIET}, LiteralPath=spec.iso_path, Algorithm="SHA256"
+    )
 
 
 def parse_vm_facts(name: str, output: Sequence[Any]) -> VmFacts:

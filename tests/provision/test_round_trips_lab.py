@@ -1,5 +1,6 @@
-"""PSRP round trips of "Provision VMs", counted by the lab servers (needs root): one host fact
-per host (its failover cluster included), three per new VM."""
+"""PSRP round trips of "Provision VMs", counted by the lab servers (needs root): per host, one
+host fact (its failover cluster included) and one read of its new VMs' files; per new VM, two
+(stage its seed ISO, create it)."""
 
 from __future__ import annotations
 
@@ -21,13 +22,13 @@ from tests.provision.conftest import SLOTS, Fabric
 from tests.provision.test_provision_lab import plan_nodes
 
 
-def test_one_round_trip_per_host_and_three_per_new_vm(fabric: Fabric) -> None:
+def test_two_round_trips_per_host_and_two_per_new_vm(fabric: Fabric) -> None:
     phase = ProvisionVMs(plan_nodes(fabric, {}), fabric.sessions, fabric.settings())
     for server in fabric.lab.servers.values():
         server.stats.reset()
     apply([phase], per_host=2)
     per_host = Counter(phase.placement.values())
-    assert fabric.round_trips() == {h: 1 + 3 * n for h, n in per_host.items()}
+    assert fabric.round_trips() == {h: 2 + 2 * n for h, n in per_host.items()}
 
 
 def test_the_host_fact_names_the_failover_cluster_in_its_one_round_trip(fabric: Fabric) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,10 +11,12 @@ import pytest
 from aksnet.errors import ProtocolError
 from aksnet.infra.vms import (
     LINUX_SECURE_BOOT_TEMPLATE,
-    VmFact,
+    NewVmFiles,
+    VmFacts,
     VmSpec,
     configure_statements,
     create_statements,
+    parse_new_vm_files,
     parse_vm_facts,
     stage_seed_iso,
 )
@@ -128,10 +131,13 @@ def test_staging_is_one_round_trip_and_a_wrong_checksum_fails() -> None:
     assert names(call) == ["New-Item", "Set-Content", "Add-Content", "Add-Content", "Get-FileHash"]
 
 
-def test_a_vm_the_hosts_do_not_list_is_read_by_its_files_only() -> None:
-    full = VmFact({}, SPEC, clustered=True)
-    absent = VmFact({}, SPEC, clustered=True, known_absent=True)
-    assert names(absent.statements()) == ["Test-Path", "Get-FileHash"]
-    assert len(full.statements()) == 8 and absent.key == full.key
-    facts = parse_vm_facts(SPEC.name, [True, {"Hash": "AB12", "Path": SPEC.iso_path}])
-    assert (facts.vm, facts.disk_exists, facts.iso_sha256) == (None, True, "AB12")
+def test_the_new_vms_of_a_host_are_read_by_their_files_in_one_pipeline() -> None:
+    other = dataclasses.replace(SPEC, name="c1-cp-1", folder=r"C:\aksnet\c1-cp-1")
+    files = NewVmFiles({}, [SPEC, other])
+    assert names(files.statements()) == ["Test-Path", "Get-FileHash"] * 2
+    iso = {"Hash": "AB12", "Path": SPEC.iso_path.upper(), "Algorithm": "SHA256"}
+    found = parse_new_vm_files("hci1", [SPEC, other], [True, iso, False])
+    assert found[SPEC.name] == VmFacts(None, True, "AB12", False)
+    assert found[other.name] == VmFacts(None, False, None, False)
+    with pytest.raises(ProtocolError, match="Test-Path"):
+        parse_new_vm_files("hci1", [SPEC, other], [True])

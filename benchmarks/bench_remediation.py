@@ -12,9 +12,10 @@ fact and every VM fact on the hosts (and reports each VM as drift: create would 
 node checks over SSH are not exercised (they wait for a VM that runs).
 
 Test runs the clusters in parallel, at most CLUSTERS_AT_ONCE (aksnet.remediation.run) at a
-time, each with its own session per host; a cluster's requests to one host are serial (one
-runspace). The slowest host chain: the most requests one cluster sent to one host (the clusters
-are alike: a host's count over the clusters) x the latency, once per wave of clusters. The same
+time, each on its own set of sessions (one per host, leased from the run's pool:
+aksnet.remediation.sessions); a cluster's requests to one host are serial (one runspace).
+The slowest host chain: the most requests one cluster sent to one host (the clusters are
+alike: a host's count over the clusters) x the latency, once per wave of clusters. The same
 Test runs first without latency: its wall time is what the machine alone costs, and
 (wall - that) / chain is reported beside wall / chain. Root only.
 Run: `.venv/bin/python -m benchmarks.bench_remediation [--quick]`; writes

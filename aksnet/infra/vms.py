@@ -165,26 +165,6 @@ def _no_cluster(error: RemoteCommandFailed) -> bool:
     return any("ClusterCmdletException" in r.fully_qualified_error_id for r in error.records)
 
 
-class ClusterFact:
-    """The failover cluster the host belongs to (its name), None when it is in none."""
-
-    key = "cluster"
-
-    def __init__(self, sessions: Mapping[str, PowerShellSession]) -> None:
-        self._sessions = sessions
-
-    def read(self, host: str) -> str | None:
-        try:
-            output = self._sessions[host].invoke(Cmdlet.of("Get-Cluster"))
-        except RemoteCommandFailed as error:
-            # Get-Cluster throws (terminating) when the cluster service is not running.
-            if _no_cluster(error):
-                return None
-            raise
-        found = [o for o in output if isinstance(o, dict) and "Name" in o]
-        return str(found[0]["Name"]) if found else None
-
-
 class VmFact:
     """Everything about one VM and its files on a host, in one round trip."""
 

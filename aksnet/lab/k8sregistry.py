@@ -86,6 +86,14 @@ def init_cluster(
         return dict(document)
 
 
+def forget_cluster(lab_dir: Path | str, endpoint: str) -> None:
+    """Forget what an earlier cluster at this endpoint left: a new `kubeadm init` there starts a
+    new control plane (a new etcd), as removing and creating a cluster with the same API VIP
+    does."""
+    with _locked(lab_dir, endpoint) as document:
+        document.clear()
+
+
 def register_node(
     lab_dir: Path | str, endpoint: str, name: str, *, os_name: str, address: str, role: str
 ) -> dict[str, Any]:

@@ -368,3 +368,23 @@ def test_etcd_members_leave_by_etcdctl_or_kubeadm_reset_but_never_the_last(
     last = k8sregistry.etcd_members(lab.lab_dir, ENDPOINT)["etcd-b"]["id"]
     with pytest.raises(k8sregistry.RegistryError, match="last member"):
         k8sregistry.remove_etcd_member(lab.lab_dir, ENDPOINT, last, how="test")
+
+
+def test_init_on_a_new_node_forgets_an_earlier_cluster_at_the_same_endpoint(
+    node: Node, lab: Any
+) -> None:
+    """A cluster removed and created again gets the same API VIP: its first `kubeadm init` is a
+    new control plane, so the earlier cluster's nodes and tokens are not carried over."""
+    from aksnet.lab import k8sregistry
+
+    k8sregistry.init_cluster(lab.lab_dir, ENDPOINT, "10.244.0.0/16", "10.96.0.0/12")
+    k8sregistry.register_node(
+        lab.lab_dir, ENDPOINT, "gone-w-0", os_name="linux", address="198.19.1.9", role="worker"
+    )
+    init_cluster(node)
+    nodes = k8sregistry.read_cluster(lab.lab_dir, ENDPOINT)["nodes"]  # type: ignore[index]
+    assert sorted(nodes) == ["n1"]
+    assert nodes["n1"]["podCIDR"] == "10.244.0.0/24"
+    assert attempt(node, "sudo -n kubeadm init --config init.yaml")[0] == 0  # a re-run here
+    again = k8sregistry.read_cluster(lab.lab_dir, ENDPOINT)["nodes"]  # type: ignore[index]
+    assert again == nodes

@@ -140,6 +140,8 @@ def kubeadm(args: Sequence[str]) -> dict[str, Any]:
     by_kind = kubeadm_kinds(documents, verb)
     if verb == "init":
         _check_init(by_kind)
+        if not Path("/etc/kubernetes/admin.conf").exists():  # not a re-run on this same node
+            _forget_earlier_cluster(str(by_kind["ClusterConfiguration"]["controlPlaneEndpoint"]))
         _register_init(by_kind)
         _start_control_plane(by_kind["ClusterConfiguration"])
     else:
@@ -167,6 +169,21 @@ def lab_context() -> tuple[Path, str]:
             "wrappers k8sstub.install wrote"
         )
     return Path(lab_dir), address
+
+
+def _forget_earlier_cluster(endpoint: str) -> None:
+    """A new control plane at an endpoint an earlier (removed) cluster used: its nodes, tokens,
+    API objects and CA are not this cluster's."""
+    import shutil
+
+    from aksnet.lab import k8sregistry
+    from aksnet.lab.k8sapi.process import state_file
+    from aksnet.lab.linux.controlplane import shared_pki_dir
+
+    lab_dir, _ = lab_context()
+    k8sregistry.forget_cluster(lab_dir, endpoint)
+    state_file(lab_dir, endpoint).unlink(missing_ok=True)
+    shutil.rmtree(shared_pki_dir(lab_dir, endpoint), ignore_errors=True)
 
 
 def _register_init(by_kind: dict[str, dict[str, Any]]) -> None:

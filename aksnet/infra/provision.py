@@ -5,7 +5,10 @@ per host) -> place the VMs that do not exist yet (refusing the whole cluster bef
 anything if it does not fit) ->
 per host in parallel, within the run's per-host limit (apply(per_host=...)), for each VM: read
 its facts, stage the seed ISO, create and start it (three PSRP round trips, see
-aksnet.infra.vms) -> wait for SSH at the VM's address with the pinned host key (Linux: with
+aksnet.infra.vms) -> then, outside the host's lanes (the wait talks to the guest, not the
+host: a host with 6 VMs and 2 lanes must not wait for 3 boots in a row), as soon as that VM
+is started and within the run's global limit (aksnet.plan.parallel.run_per_host_then): wait
+for SSH at the VM's address with the pinned host key (Linux: with
 hand_over_ssh the session that answered stays open for the node phases, take_ssh), or for
 WinRM over HTTPS on port 5986 with the pinned certificate and the nodes' admin password
 (Windows: the VM runs on the Windows node image with the MicrosoftWindows secure boot
@@ -32,6 +35,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -57,7 +61,7 @@ from aksnet.model.network import NetworkSetting
 from aksnet.model.sizes import vm_size
 from aksnet.plan import Action, RunContext
 from aksnet.plan.facts import Fact, Forecast
-from aksnet.plan.parallel import HostWork
+from aksnet.plan.parallel import HostWork, run_per_host_then
 from aksnet.remote.base import Cmdlet, Credential, Endpoint, PowerShellSession
 from aksnet.remote.classify import TLSFailure
 from aksnet.remote.known_hosts import KnownHosts
@@ -279,7 +283,7 @@ class ProvisionVMs:
             HostWork(self.placement[n.name], _bound(self._provision, ctx, n, clustered))
             for n in self.nodes
         ]
-        ctx.each_host(work)
+        run_per_host_then(work, limit=ctx.limit, per_host=ctx.per_host)
         return None
 
     def _place(self, facts: Mapping[str, HostFacts]) -> dict[str, str]:
@@ -329,7 +333,12 @@ class ProvisionVMs:
             vms.WINDOWS_SECURE_BOOT_TEMPLATE if node.is_windows else vms.LINUX_SECURE_BOOT_TEMPLATE,
         )
 
-    def _provision(self, ctx: RunContext, node: NodeVm, clustered: Mapping[str, bool]) -> None:
+    def _provision(
+        self, ctx: RunContext, node: NodeVm, clustered: Mapping[str, bool]
+    ) -> Callable[[], None] | None:
+        """The host-bound part of one VM: its fact, create or converge, and (DHCP) the address
+        its host reports. Returns the wait for its guest, which runs outside the host's lanes
+        (None in a dry run: nothing boots)."""
         host = self.placement[node.name]
         session, spec = self.sessions[host], self.spec_of(node)
         fact = VmFact(self.sessions, spec, clustered=clustered[host])
@@ -342,8 +351,17 @@ class ProvisionVMs:
         if ctx.dry_run:
             if found.vm is not None and found.vm.ip_addresses and node.address is None:
                 self.addresses[node.name] = found.vm.ip_addresses[0]  # a running DHCP VM
-            return
-        address = self._address(ctx, host, fact, node)
+            return None
+        address = node.address or _reported_address(ctx, host, fact)
+        return partial(self._wait_for_guest, ctx, host, fact, node, address)
+
+    def _wait_for_guest(
+        self, ctx: RunContext, host: str, fact: VmFact, node: NodeVm, address: str | None
+    ) -> None:
+        """After Start-VM: the guest's address (DHCP: once its host reports one), then its SSH
+        or WinRM answering. Holds none of the host's lanes: this waits on the guest's boot."""
+        if address is None:
+            address = self._learn_address(ctx, host, fact, node)
         self.addresses[node.name] = address
         if node.address is None and self.learnt is not None:
             self.learnt.record(node.name, address)
@@ -449,19 +467,30 @@ class ProvisionVMs:
         log.warning("%s", text)
         self.warnings.append(text)
 
-    def _address(self, ctx: RunContext, host: str, fact: VmFact, node: NodeVm) -> str:
-        if node.address is not None:
-            return node.address
+    def _learn_address(self, ctx: RunContext, host: str, fact: VmFact, node: NodeVm) -> str:
+        """Poll the host until it reports the DHCP guest's address (a guest reports it once it
+        has booted and leased one; the host-bound part read it once already)."""
         timeout = self.settings.winrm_timeout if node.is_windows else self.settings.ssh_timeout
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:  # DHCP: the host reports the guest's address
-            found = ctx.fact(host, fact)
-            if found is not None and found.vm is not None and found.vm.ip_addresses:
-                return found.vm.ip_addresses[0]
-            time.sleep(1.0)
-        raise OperationTimedOut(
-            host, f"VM '{node.name}' on host {host} reported no IPv4 address in {timeout:g} s"
-        )
+        for delay in poll_delays(first=0.25, cap=1.0):
+            time.sleep(delay)
+            address = _reported_address(ctx, host, fact)
+            if address is not None:
+                return address
+            if time.monotonic() >= deadline:
+                raise OperationTimedOut(
+                    host,
+                    f"VM '{node.name}' on host {host} reported no IPv4 address in {timeout:g} s",
+                )
+        raise AssertionError("unreachable: poll_delays never ends")
+
+
+def _reported_address(ctx: RunContext, host: str, fact: VmFact) -> str | None:
+    """The first address the host reports for the VM now (None: none yet)."""
+    found = ctx.fact(host, fact)
+    if found is not None and found.vm is not None and found.vm.ip_addresses:
+        return found.vm.ip_addresses[0]
+    return None
 
 
 def clustered_role(clustered: bool, delegation: bool) -> bool:
@@ -474,11 +503,11 @@ def _reader(ctx: RunContext, host: str, fact: Fact[T]) -> Callable[[], T | None]
 
 
 def _bound(
-    provision: Callable[[RunContext, NodeVm, Mapping[str, bool]], None],
+    provision: Callable[[RunContext, NodeVm, Mapping[str, bool]], Callable[[], None] | None],
     ctx: RunContext,
     node: NodeVm,
     clustered: Mapping[str, bool],
-) -> Callable[[], None]:
+) -> Callable[[], Callable[[], None] | None]:
     return lambda: provision(ctx, node, clustered)
 
 

@@ -4,6 +4,10 @@ Provisioning time is spent waiting on hosts, so independent work on different ho
 a per-host limit keeps one Hyper-V host from being asked to build every VM at the same moment.
 When a host fails, its remaining work is not started (its state is now unknown), while the other
 hosts carry on; at the end every failure is raised together in HostFailures, keyed by host.
+
+`run_per_host_then` adds a second stage: an item's host-bound work may hand back a follow-up
+that waits on something other than the host (the guest a Hyper-V host just started), which
+then runs outside the per-host limit, so a host's lanes are not held while its guests boot.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from aksnet.errors import HostFailures, InvalidInput
 
@@ -49,6 +53,67 @@ def run_per_host(items: Sequence[HostWork[T]], *, limit: int = 8, per_host: int 
     if failures:
         raise HostFailures("failed on some hosts", _by_host(failures))
     return [results[i] for i in range(len(items))]
+
+
+def run_per_host_then(
+    items: Sequence[HostWork[Callable[[], T] | None]], *, limit: int = 8, per_host: int = 2
+) -> list[T | None]:
+    """Run every item's host-bound work within the limits of run_per_host; a work that returns
+    a follow-up has it run as soon as a worker is free, outside the per-host limit but within
+    the global one (the hosts' queued work is started first: a follow-up only waits).
+
+    Returns the follow-ups' results in item order (None for an item without one); raises
+    HostFailures naming each host whose work or follow-ups failed. A failed host's queued work
+    and follow-ups are not started.
+    """
+    _check_limit("limit", limit)
+    _check_limit("per_host", per_host)
+    results: dict[int, T | None] = {}
+    failures: dict[str, list[Exception]] = {}
+    pending = deque(enumerate(items))
+    follow_ups: deque[tuple[int, str, Callable[[], T]]] = deque()
+    busy: Counter[str] = Counter()
+    bound: dict[Future[Callable[[], T] | None], tuple[int, str]] = {}
+    free: dict[Future[T], tuple[int, str]] = {}
+    with ThreadPoolExecutor(max_workers=limit, thread_name_prefix="aksnet-host") as pool:
+        while pending or follow_ups or bound or free:
+            _start_ready(pool, pending, bound, busy, failures, limit - len(free), per_host)
+            _start_follow_ups(pool, follow_ups, free, failures, limit - len(bound))
+            either: list[Future[Any]] = [*bound, *free]
+            done, _ = wait(either, return_when=FIRST_COMPLETED)
+            for future in done:
+                if future in free:
+                    index, host = free.pop(future)
+                    _collect(future, index, host, results, failures)
+                    continue
+                index, host = bound.pop(future)
+                busy[host] -= 1
+                staged: dict[int, Callable[[], T] | None] = {}
+                _collect(future, index, host, staged, failures)
+                follow_up = staged.get(index)
+                if follow_up is None:
+                    results[index] = None
+                else:
+                    follow_ups.append((index, host, follow_up))
+    if failures:
+        raise HostFailures("failed on some hosts", _by_host(failures))
+    return [results[i] for i in range(len(items))]
+
+
+def _start_follow_ups(
+    pool: ThreadPoolExecutor,
+    follow_ups: deque[tuple[int, str, Callable[[], T]]],
+    running: dict[Future[T], tuple[int, str]],
+    failures: dict[str, list[Exception]],
+    limit: int,
+) -> None:
+    """Start queued follow-ups, in order, while fewer than `limit` run (no per-host limit)."""
+    while follow_ups and len(running) < limit:
+        index, host, work = follow_ups.popleft()
+        if host in failures:
+            log.debug("not starting a follow-up on failed host %s", host)
+            continue
+        running[pool.submit(work)] = (index, host)
 
 
 def _start_ready(

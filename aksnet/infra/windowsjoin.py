@@ -1,28 +1,32 @@
 """Windows nodes joining the cluster, then set up with the pod subnet Kubernetes gave them.
 
-"Join Windows nodes" (over PSRP, per node in parallel): the join token is checked on the first
-control plane first (aksnet.infra.linuxnode.JoinSecrets: created again when it expired, as a run
-resumed hours later needs); then, unless ``C:\\k\\kubelet.conf`` exists
-(the fact "joined"), write the node's JoinConfiguration (kubeadm.k8s.io/v1beta3, rendered by
-aksnet.infra.manifests like a Linux join, pinned to the CA of the first control plane) to
-``C:\\k\\kubeadm-join.yaml`` with aksnet.remote.psfiles, then run
+"Join Windows nodes" (over PSRP, per node in parallel): each node's fact "joined"
+(``C:\\k\\kubelet.conf`` exists) is read, all nodes at once; for the nodes not joined, the join
+token is checked on the first control plane (aksnet.infra.linuxnode.JoinSecrets: created again
+when it expired, as a run resumed hours later needs); then the node's JoinConfiguration
+(kubeadm.k8s.io/v1beta3, rendered by aksnet.infra.manifests like a Linux join, pinned to the CA
+of the first control plane) is written to ``C:\\k\\kubeadm-join.yaml`` with aksnet.remote.psfiles,
+and behind its Move-Item, in the same round trip,
 
     Start-Process -FilePath C:\\k\\kubeadm.exe -ArgumentList join,--config,C:\\k\\kubeadm-join.yaml
         -Wait -NoNewWindow -PassThru -RedirectStandardOutput ... -RedirectStandardError ...
+    Remove-Item -LiteralPath C:\\k\\kubeadm-join.yaml -Force
 
-as one typed cmdlet (the token is in the file, never on a command line) and read the returned
-process object's ExitCode; a failure reports kubeadm's standard error with the secrets masked.
-The join file holds the token, so it is deleted afterwards, whatever the outcome.
+as typed cmdlets (the token is in the file, never on a command line); the returned process
+object's ExitCode is checked, and a failure reports kubeadm's standard error with the secrets
+masked. The join file holds the token, so it is deleted whatever the outcome. Round trips per
+node: 1 (joined) + 2 (the folder and the file; the join); 1 for a node already joined.
 
-"Set up Windows nodes": each node's pod CIDR is read through the first control plane
-(``kubectl --kubeconfig /etc/kubernetes/admin.conf get node <name> -o
-jsonpath={.spec.podCIDR}`` over SSH) and becomes WindowsNodeSpec.pod_subnet for
+"Set up Windows nodes": the pod CIDRs Kubernetes gave the nodes are read through the first
+control plane in one command (``kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o
+json`` over SSH) and each becomes WindowsNodeSpec.pod_subnet for
 aksnet.infra.windowsnode.WindowsNodeSetup. A dry run that plans the join cannot know the CIDR
 yet: it lists one entry per such node instead.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -108,6 +112,30 @@ class PodCidrFact:
         return done.text.strip() or None
 
 
+@dataclass(frozen=True)
+class PodCidrsFact:
+    """The podCIDR of every node of the cluster, read through a control plane in one command
+    (``kubectl get nodes -o json``): node name (lower case) -> podCIDR; a node without one is
+    left out."""
+
+    shell: NodeShell = field(compare=False)
+
+    @property
+    def key(self) -> str:
+        return "k8s.node-pod-cidrs"
+
+    def read(self, host: str) -> dict[str, str]:
+        argv = ("kubectl", "--kubeconfig", ADMIN_KUBECONFIG, "get", "nodes", "-o", "json")
+        listing = json.loads(sudo(self.shell, *argv).text)
+        found: dict[str, str] = {}
+        for item in listing.get("items") or []:
+            name = str((item.get("metadata") or {}).get("name", ""))
+            cidr = (item.get("spec") or {}).get("podCIDR")
+            if name and cidr:
+                found[name.lower()] = str(cidr)
+        return found
+
+
 def join_statement() -> Cmdlet:
     """kubeadm.exe join as Start-Process with named parameters only."""
     return Cmdlet.of(
@@ -123,23 +151,36 @@ def join_statement() -> Cmdlet:
 
 
 def join_node(session: PowerShellSession, config: KubeadmConfig, secrets: Sequence[str]) -> None:
-    """Write the JoinConfiguration, run kubeadm.exe join, check its exit code; the file holding
-    the token is removed afterwards."""
-    session.invoke(Cmdlet.of("New-Item", ItemType="Directory", Path=K_DIR, Force=True))
-    psfiles.put(session, config.reveal().encode(), JOIN_CONFIG)
+    """Write the JoinConfiguration, run kubeadm.exe join, check its exit code: two round trips
+    (the folder and the file; then Move-Item, the join and the file's removal). The file holds
+    the token, so a join that did not get as far as removing it removes it (and its temporary
+    copy) in one more round trip."""
+    folder = Cmdlet.of("New-Item", ItemType="Directory", Path=K_DIR, Force=True)
     try:
-        output = session.invoke(join_statement())
-        code = _exit_code(output)
-        if code != 0:
-            stderr = psfiles.get(session, JOIN_STDERR).decode("utf-8", "replace")
-            raise RemoteCommandFailed(
-                session.host,
-                f"{KUBEADM_EXE} join --config {JOIN_CONFIG}",
-                exit_status=code,
-                stderr=masked(stderr, secrets),
+        output = psfiles.put(
+            session,
+            config.reveal().encode(),
+            JOIN_CONFIG,
+            before=[folder],
+            after=[join_statement(), Cmdlet.of("Remove-Item", LiteralPath=JOIN_CONFIG, Force=True)],
+        )
+    except BaseException:
+        leftovers = [JOIN_CONFIG, JOIN_CONFIG + psfiles.TEMP_SUFFIX]
+        session.invoke(
+            Cmdlet.of(
+                "Remove-Item", LiteralPath=leftovers, Force=True, ErrorAction="SilentlyContinue"
             )
-    finally:
-        session.invoke(Cmdlet.of("Remove-Item", LiteralPath=JOIN_CONFIG, Force=True))
+        )
+        raise
+    code = _exit_code(output)
+    if code != 0:
+        stderr = psfiles.get(session, JOIN_STDERR).decode("utf-8", "replace")
+        raise RemoteCommandFailed(
+            session.host,
+            f"{KUBEADM_EXE} join --config {JOIN_CONFIG}",
+            exit_status=code,
+            stderr=masked(stderr, secrets),
+        )
 
 
 def _exit_code(output: Sequence[Any]) -> int | None:
@@ -169,11 +210,9 @@ class JoinWindowsNodes:
         return bool(self.nodes)
 
     def run(self, ctx: RunContext) -> None:
-        pending = [
-            n
-            for n in self.nodes
-            if ctx.fact(n.name, PathExistsFact(n.session, KUBELET_CONF)) is None
-        ]
+        # Each node's own round trip, all nodes at once.
+        joined = ctx.each_host([HostWork(n.name, partial(_joined, ctx, n)) for n in self.nodes])
+        pending = [n for n, done in zip(self.nodes, joined, strict=True) if not done]
         if not pending:
             return
         JoinSecrets(ctx, self.first, self.token, None, self._secrets).ensure_token()
@@ -198,6 +237,10 @@ class JoinWindowsNodes:
         )
 
 
+def _joined(ctx: RunContext, node: WindowsNode) -> bool:
+    return ctx.fact(node.name, PathExistsFact(node.session, KUBELET_CONF)) is not None
+
+
 class SetUpWindowsNodes:
     """WindowsNodeSetup for every joined Windows node, with the pod CIDR Kubernetes gave it."""
 
@@ -220,8 +263,9 @@ class SetUpWindowsNodes:
 
     def run(self, ctx: RunContext) -> None:
         specs: list[WindowsNodeSpec] = []
+        cidrs = self._pod_cidrs(ctx)
         for node in self.nodes:
-            cidr = ctx.fact(self.first.name, PodCidrFact(self.first.shell, node.name))
+            cidr = cidrs.get(node.name.lower())
             if cidr is not None:
                 specs.append(WindowsNodeSpec(node.name, node.session, cidr, self.cluster_cidr))
             elif ctx.dry_run:  # its join is planned, not done: Kubernetes gave it nothing yet
@@ -235,6 +279,10 @@ class SetUpWindowsNodes:
         if specs:
             setup = WindowsNodeSetup(self.plugin, specs, network_timeout=self.network_timeout)
             setup.run(ctx)
+
+    def _pod_cidrs(self, ctx: RunContext) -> dict[str, str]:
+        """Every node's pod CIDR, in one command on the first control plane."""
+        return ctx.fact(self.first.name, PodCidrsFact(self.first.shell)) or {}
 
 
 def _never() -> None:

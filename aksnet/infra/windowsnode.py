@@ -17,6 +17,16 @@ and a dry run changes nothing. Steps per node (windows-linux-networking.md §1-2
 5. kube-proxy's configuration (kernelspace, WinOverlay, source VIP, network name), restarting
    kube-proxy when it changes or when its network was recreated;
 6. the plugin's services, started when not running.
+
+Round trips (DESIGN "Scale and speed"): the facts every step decides from are read together in
+one pipeline (NodeFacts), as the decisions do not depend on each other's effects; a fact an
+action of the run changes is read again, or taken from what the action's own pipeline reported
+after its change (NodeView). Actions that are naturally one request are one: all missing
+firewall rules; the helper module's Move-Item, Import-Module and New-HnsNetwork External; the
+pod network's creation and the Get-HnsNetwork the wait starts from; kube-proxy.conf's Move-Item
+and Restart-Service; one Start-Service for the stopped services. A file costs two round trips
+(psfiles: its folder and verified content, then Move-Item). A fresh node: 8 round trips; a node
+as wanted: 1.
 """
 
 from __future__ import annotations
@@ -27,20 +37,24 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from aksnet.errors import InvalidInput, OperationTimedOut
+from aksnet.infra.provision import poll_delays
 from aksnet.network.plugins import Plugin
-from aksnet.plan import Forecast, RunContext
+from aksnet.plan import Fact, Forecast, RunContext
+from aksnet.plan.actions import Do
 from aksnet.plan.parallel import HostWork
 from aksnet.remote import psfiles
-from aksnet.remote.base import Cmdlet, Pipeline, PowerShellSession
+from aksnet.remote.base import Cmdlet, Pipeline, PowerShellSession, Statement
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+QUIET = "SilentlyContinue"
 
 HELPER_DIR = "C:\\ProgramData\\AksNet"
 HELPER_PATH = HELPER_DIR + "\\hns.psm1"
@@ -92,6 +106,16 @@ def network_document(name: str, prefix: str, gateway: str, vsid: int) -> str:
 
 
 # ---- facts ----------------------------------------------------------------------------------
+# Each fact is one statement and picks its value out of a pipeline's output by its shape and its
+# name, so that NodeFacts can send several in one round trip and each reads the same alone.
+
+
+def _named(obj: Any, name: str) -> bool:
+    return str(obj.get("Name", "")).lower() == name.lower()
+
+
+def _path_key(path: str) -> str:
+    return path.replace("/", "\\").lower()  # Windows paths: case and separator insensitive
 
 
 @dataclass(frozen=True)
@@ -105,11 +129,22 @@ class FirewallRuleFact:
     def key(self) -> str:
         return f"windows.firewall-rule:{self.name.lower()}"
 
-    def read(self, host: str) -> dict[str, Any] | None:
-        found = self.session.invoke(
-            Cmdlet.of("Get-NetFirewallRule", Name=[self.name], ErrorAction="SilentlyContinue")
+    def statement(self) -> Cmdlet:
+        return Cmdlet.of("Get-NetFirewallRule", Name=[self.name], ErrorAction=QUIET)
+
+    def pick(self, output: Sequence[Any]) -> dict[str, Any] | None:
+        """A NetFirewallRule (it has a Direction) of this name."""
+        return next(
+            (
+                r
+                for r in output
+                if isinstance(r, dict) and "Direction" in r and _named(r, self.name)
+            ),
+            None,
         )
-        return next((r for r in found if isinstance(r, dict)), None)
+
+    def read(self, host: str) -> dict[str, Any] | None:
+        return self.pick(self.session.invoke(self.statement()))
 
 
 @dataclass(frozen=True)
@@ -123,16 +158,26 @@ class HnsNetworkFact:
     def key(self) -> str:
         return f"windows.hns-network:{self.name.lower()}"
 
-    def read(self, host: str) -> HnsNetworkInfo | None:
-        networks = [n for n in self.session.invoke(Cmdlet.of("Get-HnsNetwork")) if n]
+    def statement(self) -> Cmdlet:
+        return Cmdlet.of("Get-HnsNetwork")
+
+    def pick(self, output: Sequence[Any]) -> HnsNetworkInfo | None:
+        """The first HNS network (it has a Type and an ID) of this name in the output."""
         return next(
             (
                 network_info(n)
-                for n in networks
-                if str(n.get("Name", "")).lower() == self.name.lower()
+                for n in output
+                if isinstance(n, dict) and _is_hns_network(n) and _named(n, self.name)
             ),
             None,
         )
+
+    def read(self, host: str) -> HnsNetworkInfo | None:
+        return self.pick(self.session.invoke(self.statement()))
+
+
+def _is_hns_network(obj: dict[str, Any]) -> bool:
+    return "Type" in obj and ("ID" in obj or "Id" in obj)
 
 
 @dataclass(frozen=True)
@@ -146,17 +191,27 @@ class FileHashFact:
     def key(self) -> str:
         return f"windows.file-sha256:{self.path.lower()}"
 
-    def read(self, host: str) -> str | None:
+    def statement(self) -> Cmdlet:
         # A missing file is a non-terminating error of Get-FileHash: silenced, it reads as None.
-        found = self.session.invoke(
-            Cmdlet.of(
-                "Get-FileHash",
-                LiteralPath=self.path,
-                Algorithm="SHA256",
-                ErrorAction="SilentlyContinue",
-            )
+        return Cmdlet.of(
+            "Get-FileHash", LiteralPath=self.path, Algorithm="SHA256", ErrorAction=QUIET
         )
-        return next((str(h["Hash"]).upper() for h in found if isinstance(h, dict)), None)
+
+    def pick(self, output: Sequence[Any]) -> str | None:
+        """The hash object whose Path is this path."""
+        return next(
+            (
+                str(h["Hash"]).upper()
+                for h in output
+                if isinstance(h, dict)
+                and "Hash" in h
+                and _path_key(str(h.get("Path", ""))) == _path_key(self.path)
+            ),
+            None,
+        )
+
+    def read(self, host: str) -> str | None:
+        return self.pick(self.session.invoke(self.statement()))
 
 
 @dataclass(frozen=True)
@@ -170,11 +225,91 @@ class ServiceStatusFact:
     def key(self) -> str:
         return f"windows.service-status:{self.name.lower()}"
 
-    def read(self, host: str) -> str | None:
-        found = self.session.invoke(
-            Cmdlet.of("Get-Service", Name=[self.name], ErrorAction="SilentlyContinue")
+    def statement(self) -> Cmdlet:
+        return Cmdlet.of("Get-Service", Name=[self.name], ErrorAction=QUIET)
+
+    def pick(self, output: Sequence[Any]) -> str | None:
+        """The Status of a ServiceController (it has a ServiceName) of this name."""
+        return next(
+            (
+                str(s["Status"])
+                for s in output
+                if isinstance(s, dict) and "ServiceName" in s and _named(s, self.name)
+            ),
+            None,
         )
-        return next((str(s["Status"]) for s in found if isinstance(s, dict)), None)
+
+    def read(self, host: str) -> str | None:
+        return self.pick(self.session.invoke(self.statement()))
+
+
+NodeFact = FirewallRuleFact | HnsNetworkFact | FileHashFact | ServiceStatusFact
+
+
+class NodeFacts:
+    """Several facts of one Windows node in one round trip: each fact's statement once in one
+    pipeline (as aksnet.infra.vms.NewVmFiles reads new VMs' files), each value picked by its
+    fact from the output. Read -> {fact key: value}."""
+
+    def __init__(self, session: PowerShellSession, facts: Sequence[NodeFact]) -> None:
+        self._session = session
+        self.facts = list({f.key: f for f in facts}.values())
+        self.key = "windows.node-facts:" + ",".join(sorted(f.key for f in self.facts))
+
+    def statements(self) -> list[Statement]:
+        statements: list[Statement] = []
+        for fact in self.facts:
+            statement = fact.statement()
+            if statement not in statements:  # Get-HnsNetwork answers for every network
+                statements.append(statement)
+        return statements
+
+    def read(self, host: str) -> dict[str, object]:
+        output = self._session.invoke(*self.statements())
+        return {fact.key: fact.pick(output) for fact in self.facts}
+
+
+class NodeView:
+    """One node's facts during one setup run. They are read together once (NodeFacts), because
+    the setup's decisions do not depend on each other's effects, except where an action of this
+    run changes a fact: `act` forgets the facts its action changes, so they are read again when
+    next asked for (in a dry run: the forecast), unless the action's own pipeline observed them
+    after its change (`observe`). In a dry run a forecast value always wins, as in ctx.fact."""
+
+    def __init__(self, ctx: RunContext, host: str, read: NodeFacts) -> None:
+        self.ctx, self.host = ctx, host
+        self._known: dict[str, object] = dict(ctx.fact(host, read) or {})
+
+    def get(self, fact: Fact[T]) -> T | None:
+        if self.ctx.dry_run:
+            predicted, value = self.ctx.forecast.lookup(self.host, fact)
+            if predicted:
+                return value
+        if fact.key in self._known:
+            # Stored under this key from a fact of the same key, hence of type T.
+            return cast("T | None", self._known[fact.key])
+        return self.ctx.fact(self.host, fact)
+
+    def observe(self, fact: Fact[T], value: T | None) -> None:
+        self._known[fact.key] = value
+
+    def forget(self, fact: Fact[Any]) -> None:
+        self._known.pop(fact.key, None)
+
+    def act(
+        self, title: str, do: Do, changes: Sequence[tuple[Fact[Any], object]], *, kind: str
+    ) -> None:
+        """One action through ctx.wet; `changes` are the facts it changes with their values
+        after it (the dry run's forecast)."""
+        for fact, _value in changes:
+            self.forget(fact)
+        self.ctx.wet(
+            self.host,
+            title,
+            do,
+            _predict_all(*((self.host, fact, value) for fact, value in changes)),
+            kind=kind,
+        )
 
 
 # ---- the node and its desired state -------------------------------------------------------
@@ -295,28 +430,48 @@ class WindowsNodeSetup:
         ctx.each_host([HostWork(n.name, partial(self.setup_node, ctx, n)) for n in self.nodes])
 
     def setup_node(self, ctx: RunContext, node: WindowsNodeSpec) -> None:
-        self._firewall(ctx, node)
-        self._helper_module(ctx, node)
-        self._bootstrap_network(ctx, node)
+        view = NodeView(ctx, node.name, NodeFacts(node.session, self._facts(node)))
+        self._firewall(view, node)
+        self._helper_and_bootstrap(view, node)
         if self.create_pod_network:
-            recreated = self._plugin_network(ctx, node)
-            self._wait_for_network(ctx, node)
-            self._kube_proxy(ctx, node, restart=recreated)
-            self._services(ctx, node)
+            recreated = self._plugin_network(view, node)
+            self._wait_for_network(view, node)
+            self._kube_proxy(view, node, restart=recreated)
+            self._services(view, node)
         else:
-            self._services(ctx, node)  # the plugin's service creates the network
-            self._wait_for_network(ctx, node)
-            self._kube_proxy(ctx, node, restart=False)
+            self._services(view, node)  # the plugin's service creates the network
+            view.forget(self._network_fact(node))  # so it is read again: it may be there now
+            self._wait_for_network(view, node)
+            self._kube_proxy(view, node, restart=False)
 
-    def _firewall(self, ctx: RunContext, node: WindowsNodeSpec) -> None:
-        for protocol, port, why in self.plugin.windows.firewall_ports:
-            name = f"aksnet-{protocol}-{port}"
-            fact = FirewallRuleFact(node.session, name)
-            if ctx.fact(node.name, fact) is not None:
-                continue
-            rule = Cmdlet.of(
+    def _facts(self, node: WindowsNodeSpec) -> list[NodeFact]:
+        """Every fact the node's decisions start from (NodeFacts reads them in one round trip)."""
+        s, windows = node.session, self.plugin.windows
+        return [
+            *(FirewallRuleFact(s, _rule_name(p, port)) for p, port, _ in windows.firewall_ports),
+            FileHashFact(s, HELPER_PATH),
+            HnsNetworkFact(s, windows.bootstrap_network),
+            self._network_fact(node),
+            FileHashFact(s, KUBE_PROXY_CONFIG),
+            *(ServiceStatusFact(s, service) for service in windows.services),
+        ]
+
+    def _network_fact(self, node: WindowsNodeSpec) -> HnsNetworkFact:
+        return HnsNetworkFact(node.session, self.plugin.windows.hns_network_name)
+
+    def _firewall(self, view: NodeView, node: WindowsNodeSpec) -> None:
+        """The missing rules, all in one New-NetFirewallRule statement each, one round trip."""
+        missing = [
+            (FirewallRuleFact(node.session, _rule_name(protocol, port)), protocol, port, why)
+            for protocol, port, why in self.plugin.windows.firewall_ports
+        ]
+        missing = [m for m in missing if view.get(m[0]) is None]
+        if not missing:
+            return
+        rules = [
+            Cmdlet.of(
                 "New-NetFirewallRule",
-                Name=name,
+                Name=fact.name,
                 DisplayName=f"aksnet {protocol.upper()} {port}: {why}",
                 Description=why,
                 Direction="Inbound",
@@ -325,41 +480,50 @@ class WindowsNodeSetup:
                 LocalPort=[port],
                 Enabled="True",
             )
-            ctx.wet(
-                node.name,
-                f"New-NetFirewallRule {name} ({protocol.upper()} {port}) on {node.name}",
-                do=partial(node.session.invoke, rule),
-                simulate=_predict(node.name, fact, {"Name": name}),
-                kind="create",
-            )
-
-    def _helper_module(self, ctx: RunContext, node: WindowsNodeSpec) -> None:
-        data = HELPER_MODULE.read_bytes()
-        fact = FileHashFact(node.session, HELPER_PATH)
-        if ctx.fact(node.name, fact) == _sha256(data):
-            return
-        ctx.wet(
-            node.name,
-            f"Copy the HNS helper module to {HELPER_PATH} on {node.name}",
-            do=partial(_put_file, node.session, data, HELPER_PATH),
-            simulate=_predict(node.name, fact, _sha256(data)),
+            for fact, protocol, port, why in missing
+        ]
+        shown = ", ".join(f"{f.name} ({p.upper()} {port})" for f, p, port, _ in missing)
+        view.act(
+            f"New-NetFirewallRule {shown} on {node.name}",
+            partial(node.session.invoke, *rules),
+            [(fact, {"Name": fact.name}) for fact, *_ in missing],
+            kind="create",
         )
 
-    def _bootstrap_network(self, ctx: RunContext, node: WindowsNodeSpec) -> None:
-        name = self.plugin.windows.bootstrap_network
-        fact = HnsNetworkFact(node.session, name)
-        if ctx.fact(node.name, fact) is not None:
-            return  # never recreated: creating it blips the node's network
+    def _helper_and_bootstrap(self, view: NodeView, node: WindowsNodeSpec) -> None:
+        """Ship the helper module when it differs, and create the bootstrap network when absent
+        (never recreated: creating it blips the node's network). When both are needed, one
+        action: the network is created right behind the module's Move-Item, one round trip."""
+        data = HELPER_MODULE.read_bytes()
+        helper = FileHashFact(node.session, HELPER_PATH)
+        bootstrap = HnsNetworkFact(node.session, self.plugin.windows.bootstrap_network)
+        ship = view.get(helper) != _sha256(data)
+        create = view.get(bootstrap) is None
+        if not ship and not create:
+            return
+        name = bootstrap.name
         document = network_document(name, BOOTSTRAP_PREFIX, BOOTSTRAP_GATEWAY, BOOTSTRAP_VSID)
-        ctx.wet(
-            node.name,
-            f"New-HnsNetwork {name} (Overlay {BOOTSTRAP_PREFIX}, VSID {BOOTSTRAP_VSID}) "
-            f"on {node.name}; the node's network blips",
-            do=partial(_new_network, node.session, document),
-            simulate=_predict(
-                node.name, fact, HnsNetworkInfo(name, "Overlay", BOOTSTRAP_PREFIX, BOOTSTRAP_VSID)
-            ),
-            kind="create",
+        statements = _new_network_statements(document) if create else []
+        parts = [f"Copy the HNS helper module to {HELPER_PATH}"] if ship else []
+        if create:
+            parts.append(
+                f"New-HnsNetwork {name} (Overlay {BOOTSTRAP_PREFIX}, VSID {BOOTSTRAP_VSID})"
+            )
+        changes: list[tuple[Fact[Any], object]] = [(helper, _sha256(data))] if ship else []
+        if create:
+            info = HnsNetworkInfo(name, "Overlay", BOOTSTRAP_PREFIX, BOOTSTRAP_VSID)
+            changes.append((bootstrap, info))
+        do: Do = (
+            partial(_put_file, node.session, data, HELPER_PATH, statements)
+            if ship
+            else partial(node.session.invoke, *statements)
+        )
+        blips = "; the node's network blips" if create else ""
+        view.act(
+            f"{' and '.join(parts)} on {node.name}{blips}",
+            do,
+            changes,
+            kind="create" if create else "change",
         )
 
     def _wanted_network(self, node: WindowsNodeSpec) -> HnsNetworkInfo:
@@ -371,38 +535,45 @@ class WindowsNodeSetup:
             self.plugin.vxlan_vni,
         )
 
-    def _plugin_network(self, ctx: RunContext, node: WindowsNodeSpec) -> bool:
-        """Create the pod network when absent or different; True when this run (re)created it."""
+    def _plugin_network(self, view: NodeView, node: WindowsNodeSpec) -> bool:
+        """Create the pod network when absent or different; True when this run (re)created it.
+
+        Get-HnsNetwork rides behind New-HnsNetwork: what it lists is the wait's first look."""
         wanted = self._wanted_network(node)
-        fact = HnsNetworkFact(node.session, wanted.name)
-        found = ctx.fact(node.name, fact)
+        fact = self._network_fact(node)
+        found = view.get(fact)
         if found == wanted:
             return False
         document = network_document(wanted.name, node.pod_subnet, node.gateway, wanted.vni or 0)
         verb = "New-HnsNetwork" if found is None else "Replace HNS network"
-        ctx.wet(
-            node.name,
+
+        def replace() -> None:
+            output = _replace_network(node.session, found, document)
+            # The last object of that name is Get-HnsNetwork's, read after the change.
+            view.observe(fact, fact.pick(output[::-1]))
+
+        view.act(
             f"{verb} {wanted.name} (Overlay {node.pod_subnet}, VNI {wanted.vni}) on {node.name}",
-            do=partial(_replace_network, node.session, found, document),
-            simulate=_predict(node.name, fact, wanted),
+            replace,
+            [(fact, wanted)],
             kind="create" if found is None else "change",
         )
         return True
 
-    def _wait_for_network(self, ctx: RunContext, node: WindowsNodeSpec) -> None:
-        """Poll until the pod network is there as wanted (WaitForNetwork), within the deadline.
+    def _wait_for_network(self, view: NodeView, node: WindowsNodeSpec) -> None:
+        """Until the pod network is there as wanted (WaitForNetwork), within the deadline: the
+        first look is what this run already knows (the facts read at its start, or what the
+        pipeline creating the network listed), then polls back off from 0.1 s to poll_interval.
 
         A dry run does not wait: nothing it planned has happened, so there is nothing to see.
         """
-        if ctx.dry_run:
+        if view.ctx.dry_run:
             return
-        wanted = self._wanted_network(node)
-        fact = HnsNetworkFact(node.session, wanted.name)
+        wanted, fact = self._wanted_network(node), self._network_fact(node)
         deadline = time.monotonic() + self.network_timeout
-        while True:
-            found = ctx.fact(node.name, fact)
-            if found == wanted:
-                return
+        delays = poll_delays(first=min(0.1, self.poll_interval), cap=self.poll_interval)
+        found = view.get(fact)
+        while found != wanted:
             if time.monotonic() >= deadline:
                 raise OperationTimedOut(
                     node.name,
@@ -410,46 +581,57 @@ class WindowsNodeSetup:
                     f"{self.network_timeout:g} s (last seen: {found})",
                 )
             log.debug("waiting for HNS network %s on %s", wanted.name, node.name)
-            time.sleep(self.poll_interval)
+            time.sleep(next(delays))
+            found = view.ctx.fact(node.name, fact)
+        view.observe(fact, found)
 
-    def _kube_proxy(self, ctx: RunContext, node: WindowsNodeSpec, *, restart: bool) -> None:
+    def _kube_proxy(self, view: NodeView, node: WindowsNodeSpec, *, restart: bool) -> None:
+        """Write the configuration when it differs and restart kube-proxy behind its Move-Item
+        (one action, two round trips), or only restart it when its network was recreated.
+        Restart-Service -PassThru reports the status it left: the services' decision uses it."""
         data = kube_proxy_config(self.plugin, node)
         fact = FileHashFact(node.session, KUBE_PROXY_CONFIG)
-        restart_kube_proxy = Cmdlet.of("Restart-Service", Name=["kube-proxy"])
-        if ctx.fact(node.name, fact) != _sha256(data):
-            ctx.wet(
-                node.name,
+        status = ServiceStatusFact(node.session, "kube-proxy")
+        restart_kube_proxy = Cmdlet.of("Restart-Service", Name=["kube-proxy"], PassThru=True)
+
+        def observed(output: Sequence[Any]) -> None:
+            view.observe(status, status.pick(output))
+
+        if view.get(fact) != _sha256(data):
+            put = partial(_put_file, node.session, data, KUBE_PROXY_CONFIG, [restart_kube_proxy])
+            view.act(
                 f"Write {KUBE_PROXY_CONFIG} (kernelspace, WinOverlay, source VIP "
                 f"{node.source_vip}) and restart kube-proxy on {node.name}",
-                do=partial(_put_then, node.session, data, KUBE_PROXY_CONFIG, restart_kube_proxy),
-                simulate=_predict_all(
-                    (node.name, fact, _sha256(data)),
-                    (node.name, ServiceStatusFact(node.session, "kube-proxy"), "Running"),
-                ),
+                lambda: observed(put()),
+                [(fact, _sha256(data)), (status, "Running")],
+                kind="change",
             )
         elif restart:
             # kube-proxy reads its network at start: a recreated network needs a restart.
-            ctx.wet(
-                node.name,
+            view.act(
                 f"Restart-Service kube-proxy on {node.name} (its HNS network was recreated)",
-                do=partial(node.session.invoke, restart_kube_proxy),
+                lambda: observed(node.session.invoke(restart_kube_proxy)),
+                [(status, "Running")],
+                kind="change",
             )
 
-    def _services(self, ctx: RunContext, node: WindowsNodeSpec) -> None:
-        for service in self.plugin.windows.services:
-            fact = ServiceStatusFact(node.session, service)
-            if ctx.fact(node.name, fact) == "Running":
-                continue
-            ctx.wet(
-                node.name,
-                f"Start-Service {service} on {node.name}",
-                do=partial(node.session.invoke, Cmdlet.of("Start-Service", Name=[service])),
-                simulate=_predict(node.name, fact, "Running"),
-            )
+    def _services(self, view: NodeView, node: WindowsNodeSpec) -> None:
+        """Start the plugin's services that are not running, in one Start-Service."""
+        facts = [ServiceStatusFact(node.session, s) for s in self.plugin.windows.services]
+        stopped = [f for f in facts if view.get(f) != "Running"]
+        if not stopped:
+            return
+        names = [f.name for f in stopped]
+        view.act(
+            f"Start-Service {', '.join(names)} on {node.name}",
+            partial(node.session.invoke, Cmdlet.of("Start-Service", Name=names)),
+            [(f, "Running") for f in stopped],
+            kind="change",
+        )
 
 
-def _predict(host: str, fact: Any, value: object) -> Callable[[Forecast], None]:
-    return lambda forecast: forecast.set(host, fact, value)
+def _rule_name(protocol: str, port: str) -> str:
+    return f"aksnet-{protocol}-{port}"
 
 
 def _predict_all(*predictions: tuple[str, Any, object]) -> Callable[[Forecast], None]:
@@ -460,30 +642,31 @@ def _predict_all(*predictions: tuple[str, Any, object]) -> Callable[[Forecast], 
     return simulate
 
 
-def _put_file(session: PowerShellSession, data: bytes, path: str) -> None:
-    session.invoke(Cmdlet.of("New-Item", Path=HELPER_DIR, ItemType="Directory", Force=True))
-    psfiles.put(session, data, path)
+def _put_file(
+    session: PowerShellSession, data: bytes, path: str, then: Sequence[Statement] = ()
+) -> list[Any]:
+    """Write the file in two round trips: its folder and content, then Move-Item and `then`."""
+    folder = Cmdlet.of("New-Item", Path=HELPER_DIR, ItemType="Directory", Force=True)
+    return psfiles.put(session, data, path, before=[folder], after=then)
 
 
-def _put_then(session: PowerShellSession, data: bytes, path: str, then: Cmdlet) -> None:
-    _put_file(session, data, path)
-    session.invoke(then)
-
-
-def _new_network(session: PowerShellSession, document: str) -> None:
-    """Import the helper module and create the network in one round trip."""
-    session.invoke(
+def _new_network_statements(document: str) -> list[Statement]:
+    """Import the helper module and create the network: one round trip (a reboot forgets
+    imported modules, so every creation imports it)."""
+    return [
         Cmdlet.of("Import-Module", Name=[HELPER_PATH]),
         Cmdlet.of("New-HnsNetwork", JsonString=document),
-    )
+    ]
 
 
 def _replace_network(
     session: PowerShellSession, found: HnsNetworkInfo | None, document: str
-) -> None:
-    """Remove a network that differs from the wanted one (as flanneld does), then create it."""
+) -> list[Any]:
+    """Remove a network that differs from the wanted one (as flanneld does), create it, and
+    list the networks after, in one round trip."""
+    removal: list[Statement] = []
     if found is not None:
-        session.invoke(
+        removal.append(
             Pipeline.of(Cmdlet.of("Get-HnsNetwork", Id=found.id), Cmdlet.of("Remove-HnsNetwork"))
         )
-    _new_network(session, document)
+    return session.invoke(*removal, *_new_network_statements(document), Cmdlet.of("Get-HnsNetwork"))

@@ -3,7 +3,10 @@
 put: the bytes go to ``<path>.aksnet-tmp`` with Set-Content (first chunk) and Add-Content (the
 others), several chunk statements per round trip while the step stays under a size budget; the
 host's Get-FileHash must match the local SHA-256 before Move-Item puts the file in place, so a
-reader never sees a partial file. get: Get-FileHash and Get-Content in one round trip, verified.
+reader never sees a partial file. A caller may send statements of its own in the same round
+trips (`before`: ahead of the first chunk, such as New-Item of the folder; `after`: behind
+Move-Item, such as the cmdlet that reads the file): a small file then costs two round trips in
+all. get: Get-FileHash and Get-Content in one round trip, verified.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from aksnet.errors import InvalidInput, ProtocolError
-from aksnet.remote.base import Cmdlet, PowerShellSession, Statement
+from aksnet.remote.base import Cmdlet, PowerShellSession, PSValue, Statement
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +33,15 @@ def put(
     *,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     step_budget: int = DEFAULT_STEP_BUDGET,
-) -> None:
+    before: Sequence[Statement] = (),
+    after: Sequence[Statement] = (),
+) -> list[PSValue]:
     """Write data to path on the session's host atomically, verified by SHA-256.
 
-    A transport may cap the chunk size (WinRMSession.max_file_chunk).
+    `before` runs in the first round trip ahead of the first chunk; `after` runs behind
+    Move-Item in the last round trip, only once the file is verified and in place. Returns the
+    output of that last round trip (after's output: Move-Item writes none). A transport may cap
+    the chunk size (WinRMSession.max_file_chunk).
     """
     _check_path(path)
     chunk_size = min(chunk_size, getattr(session, "max_file_chunk", chunk_size))
@@ -47,6 +55,7 @@ def put(
     writes = list(_chunk_statements(data, temp, chunk_size))
     per_step = step_budget // chunk_size
     steps = [writes[i : i + per_step] for i in range(0, len(writes), per_step)]
+    steps[0] = [*before, *steps[0]]
     log.debug("put %d bytes to %s on %s in %d steps", len(data), path, session.host, len(steps))
     for step in steps[:-1]:
         session.invoke(*step)
@@ -63,7 +72,8 @@ def put(
             f"checksum mismatch writing {path}: SHA256 {reported} on the host, {expected} sent; "
             "the temporary file was removed",
         )
-    session.invoke(Cmdlet.of("Move-Item", LiteralPath=temp, Destination=path, Force=True))
+    move = Cmdlet.of("Move-Item", LiteralPath=temp, Destination=path, Force=True)
+    return session.invoke(move, *after)
 
 
 def get(session: PowerShellSession, path: str) -> bytes:

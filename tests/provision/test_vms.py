@@ -134,7 +134,11 @@ def test_staging_is_one_round_trip_and_a_wrong_checksum_fails() -> None:
 def test_the_new_vms_of_a_host_are_read_by_their_files_in_one_pipeline() -> None:
     other = dataclasses.replace(SPEC, name="c1-cp-1", folder=r"C:\aksnet\c1-cp-1")
     files = NewVmFiles({}, [SPEC, other])
-    assert names(files.statements()) == ["Test-Path", "Get-FileHash"] * 2
+    test_path, file_hash = files.statements()
+    assert names([test_path, file_hash]) == ["Test-Path", "Get-FileHash"]
+    assert isinstance(test_path, Cmdlet) and isinstance(file_hash, Cmdlet)
+    assert test_path.get("LiteralPath") == [SPEC.vhd_path, other.vhd_path]
+    assert file_hash.get("LiteralPath") == [SPEC.iso_path, other.iso_path]
     iso = {"Hash": "AB12", "Path": SPEC.iso_path.upper(), "Algorithm": "SHA256"}
     found = parse_new_vm_files("hci1", [SPEC, other], [True, iso, False])
     assert found[SPEC.name] == VmFacts(None, True, "AB12", False)

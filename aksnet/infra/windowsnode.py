@@ -396,7 +396,8 @@ class WindowsNodeSetup:
     create_pod_network: aksnet creates the plugin's HNS network itself before starting the
     services (the default; the lab's emulated flanneld and Calico services create nothing). With
     False, aksnet only starts the services and waits for them to create it, as the scripted
-    flows of reference §1.1 do on a real node.
+    flows of reference §1.1 do on a real node. poll_interval: the longest pause between two
+    looks at that network (they start at 0.1 s and double).
     """
 
     title = "Set up Windows nodes"
@@ -460,12 +461,12 @@ class WindowsNodeSetup:
         return HnsNetworkFact(node.session, self.plugin.windows.hns_network_name)
 
     def _firewall(self, view: NodeView, node: WindowsNodeSpec) -> None:
-        """The missing rules, all in one New-NetFirewallRule statement each, one round trip."""
-        missing = [
+        """The missing rules: a New-NetFirewallRule statement each, all in one round trip."""
+        wanted = [
             (FirewallRuleFact(node.session, _rule_name(protocol, port)), protocol, port, why)
             for protocol, port, why in self.plugin.windows.firewall_ports
         ]
-        missing = [m for m in missing if view.get(m[0]) is None]
+        missing = [w for w in wanted if view.get(w[0]) is None]
         if not missing:
             return
         rules = [

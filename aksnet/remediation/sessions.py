@@ -6,7 +6,9 @@ runspace pools for 3 hosts, most of the run's own cost. Here a cluster leases on
 sessions (one per host) for its whole check or repair and gives it back; the next cluster
 reuses it. The clusters that run at once hold different sets, so they still reach a host in
 parallel (a session's invokes are serialised: it has one runspace). A session whose transport
-failed drops its pool (PSRPSession) and reopens on its next use.
+failed drops its pool (PSRPSession) and reopens on its next use. At the end of the run the
+sessions are closed at once, each in its own thread: closing one is a round trip to its host
+(WSMan Delete), and 8 sets of 3 closed one after another cost 24 round trips of wall time.
 """
 
 from __future__ import annotations
@@ -69,14 +71,21 @@ class HostSessionPool:
         """End the sessions not lent; a set still lent is ended when it comes back."""
         with self._lock:
             self._closed, free, self._free = True, self._free, []
-        for kept in free:
-            _release(kept)
+        _release(*free)
 
     def _new_set(self) -> dict[str, KeptSession]:
         h = self._hosts
         return {name: KeptSession(endpoint, h.credential) for name, endpoint in h.endpoints.items()}
 
 
-def _release(kept: Mapping[str, KeptSession]) -> None:
-    for session in kept.values():
-        session.release()
+def _release(*sets: Mapping[str, KeptSession]) -> None:
+    """Close every session of the sets in parallel (a thread each) and wait for all."""
+    threads = [
+        threading.Thread(target=session.release, name=f"aksnet-release-{name}", daemon=True)
+        for kept in sets
+        for name, session in kept.items()
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()

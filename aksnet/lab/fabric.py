@@ -8,6 +8,13 @@ the node images (stand-in files whose marker says which OS boots: aksnet.lab.ima
 VMs (an emulated Windows node behind WinRM HTTPS in the VM's namespace: aksnet.lab.winvms),
 DHCP (EMULATED DHCP: aksnet.lab.linux.dhcp) and Kubernetes (aksnet.lab.k8sregistry).
 Every object the emulation returns carries ``Lab = True``; the banner says the same.
+
+Booting: with a boot_delay, Start-VM returns at once and the VM boots in a thread of its own,
+concurrently with other VMs: the boot work (namespace, mounts, seed, lab tools) starts at
+Start-VM and the guest's sshd or WinRM listener starts no earlier than boot_delay after it, as a
+guest whose whole boot takes boot_delay. Stop-VM or stop() during a boot cancels it and waits
+for its thread, which removes what the boot made. Without a delay, Start-VM boots the guest
+itself and returns when it answers. The lab's lock only guards its own tables.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import logging
 import os
 import secrets
 import threading
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -26,10 +34,9 @@ from aksnet.infra.provision import DEFAULT_IMAGE, DEFAULT_WINDOWS_IMAGE
 from aksnet.infra.seediso import read_seed_iso
 from aksnet.lab import images
 from aksnet.lab.hyperv import FailoverCluster, HyperVHost, HyperVMachine, VMEvent, WindowsNode
-from aksnet.lab.linux import k8sstub, svcstub
 from aksnet.lab.linux.dhcp import EmulatedDhcp
 from aksnet.lab.linux.network import LabNetwork
-from aksnet.lab.linux.node import LinuxVmRuntime, LinuxVmSpec
+from aksnet.lab.linux.node import START_DEADLINE, BootCancelled, LinuxVmRuntime, LinuxVmSpec
 from aksnet.lab.winvms import WindowsVmRuntime
 from aksnet.lab.wsman import WSManServer
 
@@ -71,6 +78,14 @@ class LabError(AksNetError):
     error_id = "LabError"
 
 
+@dataclass
+class _Boot:
+    """A VM's boot in progress: its thread, and the event that cancels it."""
+
+    thread: threading.Thread
+    cancel: threading.Event
+
+
 class Lab:
     """One lab in one directory. start() brings everything up; stop() takes all of it down."""
 
@@ -95,8 +110,9 @@ class Lab:
         self.servers: dict[str, WSManServer] = {}
         self.windows_nodes: dict[str, WindowsNode] = {}
         self._password = ""
-        self._lock = threading.Lock()
-        self._booting: dict[str, threading.Timer] = {}  # VM name -> its pending boot_delay
+        self._lock = threading.Lock()  # guards servers, windows_nodes and _booting
+        self._status_lock = threading.Lock()  # one writer of lab.json at a time
+        self._booting: dict[str, _Boot] = {}  # VM name -> its boot in progress
 
     def start(self) -> Lab:
         self.lab_dir.mkdir(parents=True, exist_ok=True)
@@ -177,11 +193,12 @@ class Lab:
         """Stop every endpoint and node and remove the bridge; safe to call more than once."""
         with self._lock:
             booting, self._booting = list(self._booting.values()), {}
-        for timer in booting:
-            timer.cancel()
-        for server in self.servers.values():
+        _cancel(booting)
+        with self._lock:
+            servers = list(self.servers.values())
+            self.servers.clear()
+        for server in servers:
             server.stop()
-        self.servers.clear()
         if self.windows_vms is not None:
             self.windows_vms.stop_all()
         if self.runtime is not None:
@@ -191,31 +208,46 @@ class Lab:
 
     def _vm_started(self, event: VMEvent) -> None:
         if self.spec.boot_delay <= 0:
-            self._boot(event)
+            self._boot(event, None, None)
             return
-        timer = threading.Timer(self.spec.boot_delay, self._boot_later, args=(event,))
-        timer.daemon = True
+        reachable_at = time.monotonic() + self.spec.boot_delay
+        cancel = threading.Event()
+        thread = threading.Thread(
+            target=self._boot_in_background,
+            args=(event, reachable_at, cancel),
+            name=f"aksnet-lab-boot-{event.name}",
+            daemon=True,
+        )
+        boot = _Boot(thread, cancel)
         with self._lock:
             earlier = self._booting.pop(event.name, None)
-            self._booting[event.name] = timer
+            self._booting[event.name] = boot
         if earlier is not None:
-            earlier.cancel()
-        timer.start()
+            _cancel([earlier])
+        thread.start()
 
-    def _boot_later(self, event: VMEvent) -> None:
-        with self._lock:
-            if self._booting.pop(event.name, None) is None:
-                return  # stopped (or the lab stopped) while it was booting
+    def _boot_in_background(
+        self, event: VMEvent, reachable_at: float, cancel: threading.Event
+    ) -> None:
         try:
-            self._boot(event)
-        except Exception:  # nobody waits on a timer: the guest simply never answers
+            self._boot(event, reachable_at, cancel)
+        except BootCancelled:
+            log.debug("aksnet lab: the boot of VM %r was cancelled", event.name)
+        except Exception:  # nobody waits on the thread: the guest simply never answers
             log.exception("aksnet lab: VM %r failed to boot", event.name)
+        finally:
+            with self._lock:
+                boot = self._booting.get(event.name)
+                if boot is not None and boot.cancel is cancel:
+                    del self._booting[event.name]
 
-    def _boot(self, event: VMEvent) -> None:
+    def _boot(
+        self, event: VMEvent, reachable_at: float | None, cancel: threading.Event | None
+    ) -> None:
         os_name = images.boot_os(event)  # None: no hard disk; a seeded VM then boots Linux
         seed = _seed_iso(event)
         if os_name == "Windows":
-            self._windows_started(event, seed)
+            self._windows_started(event, seed, reachable_at, cancel)
             return
         if seed is None:
             return  # no NoCloud seed: nothing to boot into yet
@@ -223,18 +255,26 @@ class Lab:
             raise LabError(f"VM '{event.name}' has a seed but no network adapter")
         assert self.runtime is not None
         mac = event.adapters[0].mac_address
-        with self._lock:
-            self.runtime.start(LinuxVmSpec(event.name, mac, seed))
-            # The node image has no Kubernetes binaries: the lab brings emulated ones.
-            k8sstub.install(self.lab_dir, event.name)
-            svcstub.install(self.lab_dir, event.name)  # haproxy/keepalived units (LB VMs)
-            address = str(self.runtime.address_of(event.name))
+        # The node image has no Kubernetes binaries: the lab brings emulated ones (lab_tools:
+        # kubeadm, kubectl, and systemctl for the haproxy/keepalived units of LB VMs).
+        self.runtime.start(
+            LinuxVmSpec(event.name, mac, seed),
+            reachable_at=reachable_at,
+            cancel=cancel,
+            lab_tools=True,
+        )
+        address = str(self.runtime.address_of(event.name))
         self.hosts[event.host].set_guest_ips(event.name, mac, [address])
 
-    def _windows_started(self, event: VMEvent, seed: Path | None) -> None:
+    def _windows_started(
+        self,
+        event: VMEvent,
+        seed: Path | None,
+        reachable_at: float | None,
+        cancel: threading.Event | None,
+    ) -> None:
         assert self.windows_vms is not None
-        with self._lock:
-            address = self.windows_vms.start(event, seed)
+        address = self.windows_vms.start(event, seed, reachable_at=reachable_at, cancel=cancel)
         if address is not None:
             self.hosts[event.host].set_guest_ips(event.name, event.mac_addresses[0], [address])
         self.write_status("running")
@@ -243,20 +283,20 @@ class Lab:
         with self._lock:
             booting = self._booting.pop(event.name, None)
         if booting is not None:
-            booting.cancel()
+            _cancel([booting])  # its thread has removed whatever the boot had made
         if self.windows_vms is not None and self.windows_vms.knows(event.name):
-            with self._lock:
-                self.windows_vms.stop(event.name)
+            self.windows_vms.stop(event.name)
             self.write_status("running")
             return
-        if self.runtime is not None and event.name in self.runtime.running():
-            with self._lock:
-                self.runtime.stop(event.name)
+        if self.runtime is not None:
+            self.runtime.stop(event.name)  # nothing happens when it has no node
 
     def credentials(self) -> tuple[str, str]:
         return self.spec.username, self._password
 
     def endpoints(self) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            servers = dict(self.servers)
         return {
             name: {
                 "address": server.host,
@@ -264,7 +304,7 @@ class Lab:
                 "url": server.url,
                 "ca_path": str(server.ca_path) if server.ca_path else None,
             }
-            for name, server in self.servers.items()
+            for name, server in servers.items()
         }
 
     def status(self, state: str) -> dict[str, Any]:
@@ -288,14 +328,24 @@ class Lab:
         }
 
     def write_status(self, state: str) -> None:
-        if self.lab_dir.is_dir():
-            _write_private(self.lab_dir / STATUS_FILE, self.status(state))
+        with self._status_lock:
+            if self.lab_dir.is_dir():
+                _write_private(self.lab_dir / STATUS_FILE, self.status(state))
 
     def __enter__(self) -> Lab:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _cancel(boots: list[_Boot]) -> None:
+    """Cancel the boots and wait for their threads (each removes what its boot made)."""
+    for boot in boots:
+        boot.cancel.set()
+    for boot in boots:
+        if boot.thread is not threading.current_thread():
+            boot.thread.join(timeout=START_DEADLINE)
 
 
 def _seed_iso(event: VMEvent) -> Path | None:

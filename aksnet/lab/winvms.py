@@ -9,6 +9,10 @@ The node's disk (its C: drive) is a folder per VM id, so a restarted VM finds it
 (a restart is WindowsNode.reboot(): HNS networks that are not persistent are gone). A seed that
 lacks a piece boots into nothing: nothing listens, and the lab logs why and shows it in
 lab.json, so whoever waits for the node times out naming the VM.
+
+A boot given reachable_at (a time.monotonic() instant: the end of an emulated boot) prepares
+the node at once and starts its listener no earlier than that instant; the wait holds no lock,
+so other VMs boot meanwhile, and a cancel event ends it (BootCancelled, nothing left behind).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +29,7 @@ from aksnet.errors import AksNetError
 from aksnet.lab import winseed
 from aksnet.lab.hyperv import VMEvent, WindowsNode, kubeadm_exe
 from aksnet.lab.linux import cloudinit
+from aksnet.lab.linux.node import BootCancelled
 from aksnet.lab.linux.vmnet import VmNetworks
 from aksnet.lab.wsman import WSManServer
 from aksnet.lab.wsman.tls import TlsFiles
@@ -76,8 +82,19 @@ class WindowsVmRuntime:
             vm = self._running.get(name)
             return vm.node if vm else None
 
-    def start(self, event: VMEvent, seed_iso: Path | None) -> str | None:
-        """Boot the VM; its address, or None when it booted into nothing (the reason logged)."""
+    def start(
+        self,
+        event: VMEvent,
+        seed_iso: Path | None,
+        *,
+        reachable_at: float | None = None,
+        cancel: threading.Event | None = None,
+    ) -> str | None:
+        """Boot the VM; its address, or None when it booted into nothing (the reason logged).
+
+        reachable_at: the time.monotonic() instant before which its listener does not start;
+        cancel: set by another thread to abandon the boot (BootCancelled).
+        """
         with self._lock:
             if event.name in self._running:
                 return self._running[event.name].address
@@ -89,14 +106,16 @@ class WindowsVmRuntime:
                 log.warning("aksnet lab: Windows VM %r boots into nothing: %s", event.name, problem)
                 return None
             record = self.networks.attach(event.name, mac, address)
-            try:
+        try:
+            _wait_until(event.name, reachable_at, cancel)
+            with self._lock:
                 vm = self._boot(event, seed, record, address)
-            except BaseException:
-                self.networks.detach(event.name)
-                raise
-            self._running[event.name] = vm
-            log.debug("lab: Windows VM %s listens at %s", event.name, vm.server.url)
-            return vm.address
+                self._running[event.name] = vm
+        except BaseException:
+            self.networks.detach(event.name)
+            raise
+        log.debug("lab: Windows VM %s listens at %s", event.name, vm.server.url)
+        return vm.address
 
     def _read_boot_inputs(
         self, event: VMEvent, seed_iso: Path | None
@@ -167,6 +186,14 @@ class WindowsVmRuntime:
             for name, problem in self.problems.items():
                 shown[name] = {"address": None, "url": None, "booted_into_nothing": problem}
             return shown
+
+
+def _wait_until(name: str, instant: float | None, cancel: threading.Event | None) -> None:
+    """Wait for the end of the emulated boot; BootCancelled when cancel is set first."""
+    pause = cancel or threading.Event()
+    ahead = (instant or 0.0) - time.monotonic()
+    if (ahead > 0 and pause.wait(ahead)) or pause.is_set():
+        raise BootCancelled(name)
 
 
 def _install_files(node: WindowsNode, seed: winseed.WindowsSeed) -> TlsFiles:

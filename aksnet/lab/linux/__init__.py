@@ -2,10 +2,36 @@
 
 A node is not a virtual machine: it shares the machine's kernel and its /usr, and gets private
 /etc, /var, /opt, /root and /home as overlays. Every node says so in /etc/aksnet-lab-node.
+
+The names below are imported on first use: the emulated tools (k8sstub, kubectlstub, svcstub)
+and the node's launcher are modules of this package, each run as a new interpreter per call, and
+need none of them.
 """
 
-from aksnet.lab.linux.network import LabNetwork
-from aksnet.lab.linux.node import LinuxVm, LinuxVmRuntime, LinuxVmSpec
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Eager: the submodule of the same name would otherwise shadow the function once imported.
 from aksnet.lab.linux.sweep import sweep
 
+if TYPE_CHECKING:
+    from aksnet.lab.linux.network import LabNetwork
+    from aksnet.lab.linux.node import LinuxVm, LinuxVmRuntime, LinuxVmSpec
+
 __all__ = ["LabNetwork", "LinuxVm", "LinuxVmRuntime", "LinuxVmSpec", "sweep"]
+
+_HOMES = {
+    "LabNetwork": "aksnet.lab.linux.network",
+    "LinuxVm": "aksnet.lab.linux.node",
+    "LinuxVmRuntime": "aksnet.lab.linux.node",
+    "LinuxVmSpec": "aksnet.lab.linux.node",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)

@@ -1,6 +1,8 @@
 """The first process of a lab node, run as `ip netns exec <ns> unshare --mount --uts ... python -m
 aksnet.lab.linux.launch <node_dir>`: it prepares the node's private file system and host name,
-applies the seed's user-data, and then becomes the node's sshd (exec), which anchors the node.
+applies the seed's user-data, installs the lab's emulated tools when the lab asks for them, and
+then becomes the node's sshd (exec), which anchors the node. The exec waits for the spec's
+reachable_at (a time.monotonic() instant): a booting guest does not answer before its boot ends.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,9 @@ from aksnet.lab.linux import cloudinit
 
 SSHD = "/usr/sbin/sshd"
 SPEC_FILE = "launch.json"
+# sshd writes its pid file once its listening sockets are bound (OpenSSH's sshd.c): the lab
+# takes the file as the sign that the node answers.
+PID_FILE = "sshd.pid"
 
 
 def main(node_dir: Path) -> None:
@@ -29,9 +35,31 @@ def main(node_dir: Path) -> None:
     seed = cloudinit.load_seed(Path(spec["seed"]))
     skipped = cloudinit.apply_user_data(seed.user_data, spec["hostname"])
     print(f"aksnet lab node {spec['hostname']}: user-data keys not applied: {skipped}", flush=True)
+    if spec.get("lab_tools"):
+        _install_lab_tools(spec["lab_tools"], spec["address"])
     config = node_dir / "sshd_config"
-    config.write_text(sshd_config(spec["address"], node_dir / "sshd.pid"))
+    config.write_text(sshd_config(spec["address"], node_dir / PID_FILE))
+    _wait_until(spec.get("reachable_at"))
     os.execv(SSHD, [SSHD, "-D", "-e", "-f", str(config)])
+
+
+def _install_lab_tools(lab_dir: str, address: str) -> None:
+    """The emulated kubeadm/kubectl/modprobe and systemctl, written here in the node's own mount
+    namespace (what k8sstub.install and svcstub.install do from outside, without two more
+    interpreters entering the node)."""
+    from aksnet.lab.linux import k8sstub, svcstub
+
+    k8sstub.install_here(lab_dir, address)
+    svcstub.install_here()
+
+
+def _wait_until(instant: float | None) -> None:
+    """Sleep until the time.monotonic() instant (the end of the emulated boot), if it is ahead."""
+    if instant is None:
+        return
+    ahead = float(instant) - time.monotonic()
+    if ahead > 0:
+        time.sleep(ahead)
 
 
 def _release_other_namespaces() -> None:

@@ -3,7 +3,13 @@
 start() reads the VM's NoCloud seed, creates the network namespace and a veth pair on the lab
 bridge with the address from network-config (VmNetworks, shared with Windows VMs), then runs
 the launcher (aksnet.lab.linux.launch) in private mount and UTS namespaces; the launcher becomes
-sshd. start() returns once port 22 of the node accepts connections.
+sshd. start() returns once sshd listens on port 22 of the node.
+
+A boot that emulates a guest's boot time (the fabric's boot_delay) passes reachable_at: the
+launcher does all of its work at once and execs sshd no earlier than that instant, so the node is
+never reachable before it; a cancel event ends the wait (and the node) early. Several nodes may
+start at once from different threads: the state file and the DHCP leases have their own file
+locks, and the runtime's table of launchers has its own lock.
 """
 
 from __future__ import annotations
@@ -13,9 +19,9 @@ import json
 import logging
 import os
 import re
-import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,13 +31,14 @@ import aksnet
 from aksnet.errors import AksNetError, InvalidInput, OperationTimedOut, StateConflict
 from aksnet.lab.linux import cloudinit, state
 from aksnet.lab.linux.dhcp import EmulatedDhcp
-from aksnet.lab.linux.launch import SPEC_FILE
+from aksnet.lab.linux.launch import PID_FILE, SPEC_FILE
 from aksnet.lab.linux.network import LabNetwork
 from aksnet.lab.linux.vmnet import VmNetworks
 
 log = logging.getLogger(__name__)
 
 START_DEADLINE = 30.0
+POLL = 0.02  # seconds between looks for sshd's pid file
 _VM_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$")
 _MAC_DIGITS = re.compile(r"^[0-9a-f]{12}$")
 
@@ -40,6 +47,21 @@ class NodeStartFailed(AksNetError):
     """The node's launcher or sshd exited before port 22 accepted connections."""
 
     error_id = "LabNodeStartFailed"
+
+
+class BootCancelled(AksNetError):
+    """A VM's boot was cancelled (the VM stopped, or the lab stopped) before its guest answered."""
+
+    category = "OperationStopped"
+    error_id = "LabBootCancelled"
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"lab VM '{name}': the boot was cancelled")
+
+    @property
+    def target(self) -> str | None:
+        return self.name
 
 
 class LinuxVm(Protocol):
@@ -75,22 +97,45 @@ class LinuxVmRuntime:
         _check_lab_dir(self.lab_dir)
         self.network = network
         self.networks = VmNetworks(self.lab_dir, network, dhcp)
+        self._lock = threading.Lock()  # guards _launchers and _listening
         self._launchers: dict[str, subprocess.Popen[bytes]] = {}
+        self._listening: set[str] = set()  # nodes whose sshd was seen listening
 
     def __repr__(self) -> str:
         return f"LinuxVmRuntime(lab_dir={str(self.lab_dir)!r}, nodes={self.running()})"
 
     def running(self) -> list[str]:
-        """Names of the nodes whose sshd is alive."""
-        return sorted(n for n, p in self._launchers.items() if p.poll() is None)
+        """Names of the nodes whose sshd is alive (a node still booting is not listed)."""
+        with self._lock:
+            launchers = [(n, p) for n, p in self._launchers.items() if n in self._listening]
+        return sorted(n for n, p in launchers if p.poll() is None)
+
+    def _launched(self, name: str) -> bool:
+        """Whether this runtime runs the node's launcher or sshd (booting or booted)."""
+        with self._lock:
+            launcher = self._launchers.get(name)
+        return launcher is not None and launcher.poll() is None
 
     def address_of(self, name: str) -> ipaddress.IPv4Address:
         return ipaddress.IPv4Address(self._record(name)["address"])
 
-    def start(self, vm: LinuxVm) -> None:
-        """Start the node (nothing happens when it runs already)."""
+    def start(
+        self,
+        vm: LinuxVm,
+        *,
+        reachable_at: float | None = None,
+        cancel: threading.Event | None = None,
+        lab_tools: bool = False,
+    ) -> None:
+        """Start the node (nothing happens when it runs already).
+
+        reachable_at: a time.monotonic() instant before which sshd does not listen (the boot's
+        end); cancel: set by another thread to abandon the boot (BootCancelled, nothing left);
+        lab_tools: the launcher installs the lab's emulated kubeadm/kubectl/systemctl
+        (aksnet.lab.linux.k8sstub, svcstub) before sshd starts, so they are there when it answers.
+        """
         mac = _check_spec(vm)
-        if vm.name in self.running():
+        if self._launched(vm.name):
             return
         if vm.name in state.read(self.lab_dir)["nodes"]:
             raise StateConflict(
@@ -102,18 +147,24 @@ class LinuxVmRuntime:
         hostname = cloudinit.hostname_of(seed.meta_data, seed.user_data)
         cloudinit.check_user_data(seed.user_data)
         address = self.networks.address_for(seed.network_config, mac, hostname)
+        _raise_if_cancelled(vm.name, cancel)
         record = self.networks.attach(vm.name, mac, address)
         try:
-            self._launch(vm, record, hostname)
-            self._wait_for_sshd(vm.name, record)
+            _raise_if_cancelled(vm.name, cancel)
+            self._launch(vm, record, hostname, reachable_at, lab_tools)
+            self._wait_for_sshd(vm.name, record, reachable_at, cancel)
         except BaseException:
             self.stop(vm.name)
             raise
+        with self._lock:
+            self._listening.add(vm.name)
 
     def stop(self, name: str, keep_dir: bool = False) -> None:
         """Kill the node's processes, remove its veth and namespace (idempotent)."""
         self.networks.detach(name, keep_dir)
-        launcher = self._launchers.pop(name, None)
+        with self._lock:
+            launcher = self._launchers.pop(name, None)
+            self._listening.discard(name)
         if launcher is not None:
             launcher.wait(timeout=START_DEADLINE)
 
@@ -127,7 +178,14 @@ class LinuxVmRuntime:
             raise InvalidInput("name", name, "is not a node of this lab")
         return record
 
-    def _launch(self, vm: LinuxVm, record: dict[str, Any], hostname: str) -> None:
+    def _launch(
+        self,
+        vm: LinuxVm,
+        record: dict[str, Any],
+        hostname: str,
+        reachable_at: float | None,
+        lab_tools: bool,
+    ) -> None:
         node_dir = Path(record["node_dir"])
         node_dir.mkdir(parents=True, exist_ok=True)
         node_dir.chmod(0o755)  # sshd's strict modes read its config and keys through it
@@ -135,8 +193,11 @@ class LinuxVmRuntime:
             "seed": str(Path(vm.seed_iso).resolve()),
             "hostname": hostname,
             "address": record["address"],
+            "reachable_at": reachable_at,  # time.monotonic() is one clock for every process
+            "lab_tools": str(self.lab_dir) if lab_tools else None,
         }
         (node_dir / SPEC_FILE).write_text(json.dumps(spec))
+        (node_dir / PID_FILE).unlink(missing_ok=True)  # an earlier boot's sshd wrote it
         argv = [
             "ip",
             "netns",
@@ -163,14 +224,28 @@ class LinuxVmRuntime:
                 env=env,
                 start_new_session=True,
             )
-        self._launchers[vm.name] = launcher
+        with self._lock:
+            self._launchers[vm.name] = launcher
         with state.update(self.lab_dir) as data:
             data["nodes"][vm.name]["pid"] = launcher.pid
 
-    def _wait_for_sshd(self, name: str, record: dict[str, Any]) -> None:
-        deadline = time.monotonic() + START_DEADLINE
-        launcher = self._launchers[name]
+    def _wait_for_sshd(
+        self,
+        name: str,
+        record: dict[str, Any],
+        reachable_at: float | None,
+        cancel: threading.Event | None,
+    ) -> None:
+        start = max(time.monotonic(), reachable_at or 0.0)
+        deadline = start + START_DEADLINE
+        with self._lock:
+            launcher = self._launchers[name]
+        pause = cancel or threading.Event()  # its wait() is the poll interval, cut short by cancel
+        ahead = start - time.monotonic()
+        if ahead > POLL:  # the launcher cannot exec sshd before reachable_at: no need to look
+            pause.wait(ahead - POLL)
         while time.monotonic() < deadline:
+            _raise_if_cancelled(name, cancel)
             if launcher.poll() is not None:
                 log_file = Path(record["node_dir"]) / "launcher.log"
                 tail = log_file.read_text(errors="replace").strip().splitlines()[-5:]
@@ -178,16 +253,25 @@ class LinuxVmRuntime:
                     f"lab node '{name}' exited with status "
                     f"{launcher.returncode}: {' | '.join(tail)}"
                 )
-            if _port_open(record["address"], 22):
+            if _sshd_listening(Path(record["node_dir"])):
                 return
-            time.sleep(0.05)  # poll interval; the deadline bounds the wait
-        raise OperationTimedOut(name, f"sshd did not accept on {record['address']}:22")
+            pause.wait(POLL)
+        raise OperationTimedOut(name, f"sshd did not listen on {record['address']}:22")
 
 
-def _port_open(address: str, port: int) -> bool:
+def _raise_if_cancelled(name: str, cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise BootCancelled(name)
+
+
+def _sshd_listening(node_dir: Path) -> bool:
+    """Whether the node's sshd has written its pid file, which it does once it listens.
+
+    Not probed with a connection: sshd forks (and re-executes itself) for every connection, a
+    probe included; nor read from /proc/<pid>/net/tcp, which costs milliseconds of CPU a read.
+    """
     try:
-        with socket.create_connection((address, port), timeout=0.5):
-            return True
+        return (node_dir / PID_FILE).read_text().strip() != ""
     except OSError:
         return False
 

@@ -12,6 +12,8 @@ from cryptography.hazmat.primitives import serialization
 
 from aksnet.network.plugins import KUBERNETES_PORTS, Plugin
 
+HOSTS_FILE = "/etc/hosts"
+HOSTNAME_FILE = "/etc/hostname"
 MODULES_FILE = "/etc/modules-load.d/aksnet.conf"
 SYSCTL_FILE = "/etc/sysctl.d/90-aksnet.conf"
 NFT_FILE = "/etc/nftables.d/aksnet.nft"

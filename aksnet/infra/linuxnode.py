@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from aksnet.errors import InvalidInput, RemoteCommandFailed, StateConflict
 from aksnet.infra.jointoken import (
@@ -36,6 +37,8 @@ from aksnet.infra.linuxconf import (
     CONTAINERD_CONFIG,
     CONTAINERD_FILE,
     DIRECTORIES,
+    HOSTNAME_FILE,
+    HOSTS_FILE,
     KUBEADM_FILE,
     KUBELET_KUBECONFIG,
     MODULES_FILE,
@@ -60,10 +63,12 @@ from aksnet.infra.linuxfacts import (
     ModuleState,
     NftRuleComments,
     NodeShell,
+    ShellFact,
     SysctlValue,
     TextFile,
     file_state,
     install_file,
+    read_together,
     sudo,
 )
 from aksnet.infra.manifests import KubeadmConfig, KubeadmNode, NodeRole, render_kubeadm_config
@@ -72,9 +77,10 @@ from aksnet.network.plugins import Plugin
 from aksnet.plan.actions import masked
 from aksnet.plan.facts import Fact, Forecast
 from aksnet.plan.parallel import HostWork
-from aksnet.plan.runner import RunContext
+from aksnet.plan.runner import FactValues, RunContext
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -126,21 +132,64 @@ class NodeSetup:
     def __init__(self, ctx: RunContext, node: LinuxNode) -> None:
         self.ctx, self.node, self.host, self.shell = ctx, node, node.name, node.shell
 
-    def prepare(self, plugin: Plugin, cluster: Sequence[LinuxNode]) -> None:
-        """Everything before kubeadm, in the order a node needs it."""
-        self.hosts(cluster)  # first: sudo resolves the new host name, and must find it here
-        self.hostname()
-        self.kernel_modules(plugin)
-        self.sysctls(plugin)
-        self.firewall(plugin)
-        self.ensure_file(CONTAINERD_FILE, CONTAINERD_CONFIG.encode(), 0o644)
-        for path in DIRECTORIES:
-            self.directory(path)
+    def read(self, facts: Sequence[ShellFact[Any]]) -> FactValues:
+        """Read facts of this node now, in one round trip (see RunContext.facts)."""
+        return self.ctx.facts(self.host, facts, read_together)
 
-    def ensure_file(self, path: str, data: bytes, mode: int, secrets: Sequence[str] = ()) -> bool:
+    def prepare(
+        self, plugin: Plugin, cluster: Sequence[LinuxNode], also: Sequence[ShellFact[Any]] = ()
+    ) -> FactValues:
+        """Everything before kubeadm, in the order a node needs it; returns the facts it read,
+        with `also`: facts the caller reads in the same round trip (none of its actions may
+        change them).
+
+        Every fact it decides on is read first, in one round trip. That is sound because no
+        decision here depends on another's effect: each action changes only what its own
+        decision read (the /etc/hosts text, /etc/hostname's state, the kernel's host name, the
+        modules' state, the live sysctls, the nftables table, each file's own state, the
+        directories' state), and no file written here is in or above one of DIRECTORIES.
+        """
+        known = self.read([*self._prepare_facts(plugin), *also])
+        self.hosts(cluster, known)  # first: sudo resolves the new host name, and must find it
+        self.hostname(known)
+        self.kernel_modules(plugin, known)
+        self.sysctls(plugin, known)
+        self.firewall(plugin, known)
+        self.ensure_file(CONTAINERD_FILE, CONTAINERD_CONFIG.encode(), 0o644, known=known)
+        self.directories(DIRECTORIES, known)
+        return known
+
+    def _prepare_facts(self, plugin: Plugin) -> list[ShellFact[Any]]:
+        shell = self.shell
+        files = (HOSTNAME_FILE, MODULES_FILE, SYSCTL_FILE, NFT_FILE, CONTAINERD_FILE)
+        return [
+            TextFile(shell, HOSTS_FILE),
+            KernelHostname(shell),
+            NftRuleComments(shell),
+            *(FileState(shell, path) for path in files),
+            *(ModuleState(shell, module) for module in plugin.linux.kernel_modules),
+            *(SysctlValue(shell, name) for name, _ in plugin.linux.sysctls),
+            *(DirectoryState(shell, path) for path in DIRECTORIES),
+        ]
+
+    def _value(self, fact: ShellFact[T], known: FactValues | None) -> T | None:
+        """The fact from the values read together before, else read now."""
+        if known is not None and fact in known:
+            return known[fact]
+        return self.ctx.fact(self.host, fact)
+
+    def ensure_file(
+        self,
+        path: str,
+        data: bytes,
+        mode: int,
+        secrets: Sequence[str] = (),
+        *,
+        known: FactValues | None = None,
+    ) -> bool:
         """Install the file unless it holds data with mode already; True when it was (planned)."""
         fact, wanted = FileState(self.shell, path), file_state(data, mode)
-        current = self.ctx.fact(self.host, fact)
+        current = self._value(fact, known)
         if current == wanted:
             return False
         self.ctx.wet(
@@ -153,10 +202,10 @@ class NodeSetup:
         )
         return True
 
-    def hostname(self) -> None:
-        self.ensure_file("/etc/hostname", f"{self.node.name}\n".encode(), 0o644)
+    def hostname(self, known: FactValues | None = None) -> None:
+        self.ensure_file(HOSTNAME_FILE, f"{self.node.name}\n".encode(), 0o644, known=known)
         fact = KernelHostname(self.shell)
-        if self.ctx.fact(self.host, fact) != self.node.name:
+        if self._value(fact, known) != self.node.name:
             self.ctx.wet(
                 self.host,
                 f"set the host name of {self.host} to {self.node.name}",
@@ -164,37 +213,42 @@ class NodeSetup:
                 _predict(self.host, fact, self.node.name),
             )
 
-    def hosts(self, cluster: Sequence[LinuxNode]) -> None:
-        fact = TextFile(self.shell, "/etc/hosts")
-        current = self.ctx.fact(self.host, fact) or ""
+    def hosts(self, cluster: Sequence[LinuxNode], known: FactValues | None = None) -> None:
+        fact = TextFile(self.shell, HOSTS_FILE)
+        current = self._value(fact, known) or ""
         wanted = hosts_text(current, [(n.address, n.name) for n in cluster])
         if current != wanted:
             self.ctx.wet(
                 self.host,
-                f"write the cluster nodes into /etc/hosts on {self.host}",
-                lambda: install_file(self.shell, wanted.encode(), "/etc/hosts", 0o644),
+                f"write the cluster nodes into {HOSTS_FILE} on {self.host}",
+                lambda: install_file(self.shell, wanted.encode(), HOSTS_FILE, 0o644),
                 _predict(self.host, fact, wanted),
             )
 
-    def kernel_modules(self, plugin: Plugin) -> None:
-        self.ensure_file(MODULES_FILE, modules_text(plugin).encode(), 0o644)
-        for module in plugin.linux.kernel_modules:
-            fact = ModuleState(self.shell, module)
-            if self.ctx.fact(self.host, fact) is None:
-                self.ctx.wet(
-                    self.host,
-                    f"load kernel module {module} on {self.host}",
-                    self._loader(module),
-                    _predict(self.host, fact, "loaded"),
-                )
+    def kernel_modules(self, plugin: Plugin, known: FactValues | None = None) -> None:
+        """The modules' file, then one modprobe of the modules not loaded (none: no action)."""
+        self.ensure_file(MODULES_FILE, modules_text(plugin).encode(), 0o644, known=known)
+        facts = [ModuleState(self.shell, module) for module in plugin.linux.kernel_modules]
+        missing = [f for f in facts if self._value(f, known) is None]
+        if not missing:
+            return
+        names = [f.module for f in missing]
 
-    def _loader(self, module: str) -> Callable[[], object]:
-        return lambda: sudo(self.shell, "modprobe", module)
+        def predict(forecast: Forecast) -> None:
+            for fact in missing:
+                forecast.set(self.host, fact, "loaded")
 
-    def sysctls(self, plugin: Plugin) -> None:
-        self.ensure_file(SYSCTL_FILE, sysctl_text(plugin).encode(), 0o644)
+        self.ctx.wet(
+            self.host,
+            f"load kernel module{'s' if len(names) > 1 else ''} {', '.join(names)} on {self.host}",
+            lambda: sudo(self.shell, "modprobe", "-a", *names),
+            predict,
+        )
+
+    def sysctls(self, plugin: Plugin, known: FactValues | None = None) -> None:
+        self.ensure_file(SYSCTL_FILE, sysctl_text(plugin).encode(), 0o644, known=known)
         facts = {SysctlValue(self.shell, k): v for k, v in plugin.linux.sysctls}
-        if all(self.ctx.fact(self.host, f) == v for f, v in facts.items()):
+        if all(self._value(f, known) == v for f, v in facts.items()):
             return
 
         def predict(forecast: Forecast) -> None:
@@ -208,11 +262,11 @@ class NodeSetup:
             predict,
         )
 
-    def firewall(self, plugin: Plugin) -> None:
-        self.ensure_file(NFT_FILE, nft_text(plugin).encode(), 0o644)
+    def firewall(self, plugin: Plugin, known: FactValues | None = None) -> None:
+        self.ensure_file(NFT_FILE, nft_text(plugin).encode(), 0o644, known=known)
         fact = NftRuleComments(self.shell)
         wanted = tuple(nft_comment(p, n) for p, n in firewall_ports(plugin))
-        if self.ctx.fact(self.host, fact) != wanted:
+        if self._value(fact, known) != wanted:
             self.ctx.wet(
                 self.host,
                 f"load nftables table {' '.join(NFT_TABLE)} from {NFT_FILE} on {self.host}",
@@ -220,24 +274,55 @@ class NodeSetup:
                 _predict(self.host, fact, wanted),
             )
 
-    def directory(self, path: str) -> None:
-        fact = DirectoryState(self.shell, path)
-        if self.ctx.fact(self.host, fact) is None:
-            self.ctx.wet(
-                self.host,
-                f"create directory {path} on {self.host}",
-                lambda: sudo(self.shell, "install", "-d", "-m", "0755", path),
-                _predict(self.host, fact, "755 root"),
-                kind="create",
-            )
+    def directories(self, paths: Sequence[str], known: FactValues | None = None) -> None:
+        """One `install -d` of the directories that are missing (none: no action)."""
+        facts = [DirectoryState(self.shell, path) for path in paths]
+        missing = [f for f in facts if self._value(f, known) is None]
+        if not missing:
+            return
+        names = [f.path for f in missing]
 
-    def kubeadm(self, render: Callable[[], KubeadmConfig], secrets: Sequence[str]) -> None:
-        """Unless joined: write the configuration (0600, holds the token), kubeadm init/join."""
-        joined = Exists(self.shell, KUBELET_KUBECONFIG)
-        if self.ctx.fact(self.host, joined) is not None:
+        def predict(forecast: Forecast) -> None:
+            for fact in missing:
+                forecast.set(self.host, fact, "755 root")
+
+        self.ctx.wet(
+            self.host,
+            f"create director{'ies' if len(names) > 1 else 'y'} {', '.join(names)} on {self.host}",
+            lambda: sudo(self.shell, "install", "-d", "-m", "0755", "--", *names),
+            predict,
+            kind="create",
+        )
+
+    def directory(self, path: str) -> None:
+        self.directories([path])
+
+    def joined(self) -> ShellFact[str]:
+        """The fact that kubeadm init or join has run here (kubelet's kubeconfig exists)."""
+        return Exists(self.shell, KUBELET_KUBECONFIG)
+
+    def kubeadm_facts(self) -> list[ShellFact[Any]]:
+        """What kubeadm() decides on: joined? the configuration file's state?"""
+        return [self.joined(), FileState(self.shell, KUBEADM_FILE)]
+
+    def kubeadm(
+        self,
+        render: Callable[[], KubeadmConfig],
+        secrets: Sequence[str],
+        known: FactValues | None = None,
+    ) -> None:
+        """Unless joined: write the configuration (0600, holds the token), kubeadm init/join.
+
+        known: kubeadm_facts() read before (none of the steps since changed this node), else
+        they are read now. Writing the configuration does not create kubelet's kubeconfig, so
+        both decisions can share one read.
+        """
+        known = known if known is not None else self.read(self.kubeadm_facts())
+        joined = self.joined()
+        if known[joined] is not None:
             return
         config = render()
-        self.ensure_file(KUBEADM_FILE, config.reveal().encode(), 0o600, secrets)
+        self.ensure_file(KUBEADM_FILE, config.reveal().encode(), 0o600, secrets, known=known)
         verb = "init" if self.node.role == "init" else "join"
         argv = ("kubeadm", verb, "--config", KUBEADM_FILE)
         self.ctx.wet(
@@ -396,39 +481,49 @@ class LinuxNodeSetup:
 
     def run(self, ctx: RunContext) -> None:
         log.debug("setting up %d Linux node(s) for %s", len(self.nodes), self.plugin.name)
-        ctx.each_host([HostWork(n.name, self._preparer(ctx, n)) for n in self.nodes])
+        # Each node's preparation also reads what its kubeadm step decides on (joined? its
+        # configuration file?) in the same round trip: nothing before that step changes either
+        # (preparation writes neither; init and the join secrets change the first node only,
+        # and its own values are predicted by its init in a dry run).
+        prepared = ctx.each_host([HostWork(n.name, self._preparer(ctx, n)) for n in self.nodes])
+        known = {n.name: values for n, values in zip(self.nodes, prepared, strict=True)}
         first = next(n for n in self.nodes if n.role == "init")
         init = NodeSetup(ctx, first)
-        initialised = ctx.fact(first.name, Exists(first.shell, KUBELET_KUBECONFIG)) is not None
-        init.kubeadm(lambda: self.configs(first, ()), self._secrets)
+        initialised = known[first.name][init.joined()] is not None
+        init.kubeadm(lambda: self.configs(first, ()), self._secrets, known[first.name])
         if ctx.dry_run and not initialised and self._token is not None:
             # The planned init creates the token of its configuration; nothing to list yet.
             fresh = (TokenInfo(self._token.token_id, _now() + INIT_TOKEN_LIFETIME),)
             ctx.forecast.set(first.name, BootstrapTokens(first.shell), fresh)
         others = [n for n in self.nodes if n is not first]
-        pending = [n for n in others if not _joined(ctx, n)]
+        pending = [n for n in others if known[n.name][NodeSetup(ctx, n).joined()] is None]
         if pending and self._token is not None:
             secrets = JoinSecrets(ctx, first, self._token, self._certificate_key, self._secrets)
             secrets.ensure(control_plane_join=any(n.role == "control-plane" for n in pending))
-        if others:
+        if pending:
             # Joins pin the CA that init created (kubeadm's caCertHashes).
             hashes = init.ca_cert_hashes()
-            ctx.each_host([HostWork(n.name, self._joiner(ctx, n, hashes)) for n in others])
+            ctx.each_host(
+                [HostWork(n.name, self._joiner(ctx, n, hashes, known[n.name])) for n in pending]
+            )
 
-    def _preparer(self, ctx: RunContext, node: LinuxNode) -> Callable[[], None]:
-        return lambda: NodeSetup(ctx, node).prepare(self.plugin, self.nodes)
+    def _preparer(self, ctx: RunContext, node: LinuxNode) -> Callable[[], FactValues]:
+        def prepare() -> FactValues:
+            setup = NodeSetup(ctx, node)
+            return setup.prepare(self.plugin, self.nodes, also=setup.kubeadm_facts())
+
+        return prepare
 
     def _joiner(
-        self, ctx: RunContext, node: LinuxNode, hashes: Sequence[str]
+        self, ctx: RunContext, node: LinuxNode, hashes: Sequence[str], known: FactValues
     ) -> Callable[[], None]:
+        def render() -> KubeadmConfig:
+            return self.configs(node, hashes)
+
         def join() -> None:
-            NodeSetup(ctx, node).kubeadm(lambda: self.configs(node, hashes), self._secrets)
+            NodeSetup(ctx, node).kubeadm(render, self._secrets, known)
 
         return join
-
-
-def _joined(ctx: RunContext, node: LinuxNode) -> bool:
-    return ctx.fact(node.name, Exists(node.shell, KUBELET_KUBECONFIG)) is not None
 
 
 def _check_nodes(nodes: Sequence[LinuxNode]) -> None:

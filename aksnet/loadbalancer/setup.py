@@ -18,38 +18,34 @@ import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aksnet.errors import InvalidInput
 from aksnet.infra.linuxfacts import (
-    STAGING_DIR,
     FileState,
     NodeShell,
+    Probe,
+    Probed,
+    ShellFact,
     TextFile,
     file_state,
+    install_file,
+    read_together,
     sudo,
 )
 from aksnet.loadbalancer import haproxy, keepalived
 from aksnet.loadbalancer.frontends import Frontend
 from aksnet.plan.facts import Fact, Forecast
 from aksnet.plan.parallel import HostWork
-from aksnet.plan.runner import RunContext
+from aksnet.plan.runner import FactValues, RunContext
 
 log = logging.getLogger(__name__)
 
 APPLIED_DIR = "/run/aksnet-lb"
-# mode staged final checker...: install the staged file next to final, let the checker accept
-# it there, then rename it over final (atomic within one directory); the temporary file never
-# outlives a failure.
-_INSTALL_CHECKED = (
-    'mode=$1 staged=$2 final=$3; shift 3; dir="${final%/*}"; '
-    'mkdir -p -- "$dir" && new="$(mktemp "$dir/.${final##*/}.XXXXXX")" '
-    '|| { rm -f -- "$staged"; exit 1; }; '
-    'install -m "$mode" -o root -g root -T "$staged" "$new"; status=$?; rm -f -- "$staged"; '
-    '[ "$status" -eq 0 ] || { rm -f -- "$new"; exit "$status"; }; '
-    '"$@" "$new" || { status=$?; rm -f -- "$new"; exit "$status"; }; '
-    'mv -f -- "$new" "$final"'
+# verb unit dir digest: start or reload the unit, then record the digest it applied (one command).
+_APPLY_AND_RECORD = (
+    'systemctl "$1" "$2" && mkdir -p -m 0755 "$3" && printf "%s\\n" "$4" > "$3/$2.applied"'
 )
-_RECORD_APPLIED = 'mkdir -p -m 0755 "$1" && printf "%s\\n" "$3" > "$1/$2.applied"'
 
 
 @dataclass(frozen=True)
@@ -96,9 +92,15 @@ class UnitActive:
     def key(self) -> str:
         return f"unit-active:{self.unit}"
 
+    def probe(self) -> Probe:
+        return Probe('exec systemctl is-active "$1"', (self.unit,))
+
+    def parse(self, host: str, probed: Probed) -> str | None:
+        return "active" if probed.text.strip() == "active" else None
+
     def read(self, host: str) -> str | None:
-        done = sudo(self.shell, "systemctl", "is-active", self.unit, check=False)
-        return "active" if done.text.strip() == "active" else None
+        value: str | None = read_together(host, [self])[0]
+        return value
 
 
 def applied_fact(shell: NodeShell, daemon: Daemon) -> TextFile:
@@ -113,15 +115,34 @@ class VmSetup:
         self.ctx, self.vm, self.host, self.shell = ctx, vm, vm.name, vm.shell
 
     def converge(self, files: Sequence[tuple[Daemon, str]]) -> None:
-        """Both files first (each checked on the VM), then start or reload each daemon."""
-        for daemon, text in files:
-            self.ensure_file(daemon, text.encode())
-        for daemon, text in files:
-            self.ensure_running(daemon, hashlib.sha256(text.encode()).hexdigest())
+        """Both files first (each checked on the VM), then start or reload each daemon.
 
-    def ensure_file(self, daemon: Daemon, data: bytes) -> None:
+        Every fact is read first, in one round trip: writing a file changes only that file's
+        state, and starting or reloading a daemon only its own unit state and applied record,
+        so no decision depends on another's effect.
+        """
+        known = self.ctx.facts(self.host, self._facts([d for d, _ in files]), read_together)
+        for daemon, text in files:
+            self.ensure_file(daemon, text.encode(), known)
+        for daemon, text in files:
+            self.ensure_running(daemon, hashlib.sha256(text.encode()).hexdigest(), known)
+
+    def _facts(self, daemons: Sequence[Daemon]) -> list[ShellFact[Any]]:
+        shell = self.shell
+        return [
+            *(FileState(shell, d.path) for d in daemons),
+            *(UnitActive(shell, d.unit) for d in daemons),
+            *(applied_fact(shell, d) for d in daemons),
+        ]
+
+    def _value(self, fact: Fact[str], known: FactValues | None) -> str | None:
+        if known is not None and fact in known:
+            return known[fact]
+        return self.ctx.fact(self.host, fact)
+
+    def ensure_file(self, daemon: Daemon, data: bytes, known: FactValues | None = None) -> None:
         fact, wanted = FileState(self.shell, daemon.path), file_state(data, 0o644)
-        current = self.ctx.fact(self.host, fact)
+        current = self._value(fact, known)
         if current == wanted:
             return
         self.ctx.wet(
@@ -133,17 +154,13 @@ class VmSetup:
         )
 
     def _install_checked(self, daemon: Daemon, data: bytes) -> None:
-        self.shell.run(["mkdir", "-p", "-m", "0700", STAGING_DIR])
-        staged = f"{STAGING_DIR}/{daemon.unit}-{hashlib.sha256(data).hexdigest()[:16]}"
-        self.shell.put(data, staged, mode=0o600)
-        sudo(self.shell, "sh", "-c", _INSTALL_CHECKED, "sh", "644", staged, daemon.path,
-             *daemon.checker)  # fmt: skip
+        install_file(self.shell, data, daemon.path, 0o644, checker=daemon.checker)
 
-    def ensure_running(self, daemon: Daemon, digest: str) -> None:
+    def ensure_running(self, daemon: Daemon, digest: str, known: FactValues | None = None) -> None:
         active, applied = UnitActive(self.shell, daemon.unit), applied_fact(self.shell, daemon)
-        if self.ctx.fact(self.host, active) != "active":
+        if self._value(active, known) != "active":
             verb, why = "start", ""
-        elif (self.ctx.fact(self.host, applied) or "").strip() != digest:
+        elif (self._value(applied, known) or "").strip() != digest:
             verb, why = "reload", f" ({daemon.reloaded})"
         else:
             return
@@ -161,8 +178,8 @@ class VmSetup:
         )
 
     def _apply(self, verb: str, daemon: Daemon, digest: str) -> None:
-        sudo(self.shell, "systemctl", verb, daemon.unit)
-        sudo(self.shell, "sh", "-c", _RECORD_APPLIED, "sh", APPLIED_DIR, daemon.unit, digest)
+        sudo(self.shell, "sh", "-c", _APPLY_AND_RECORD, "sh", verb, daemon.unit, APPLIED_DIR,
+             digest)  # fmt: skip
 
 
 def _predict(host: str, fact: Fact[object], value: object) -> Callable[[Forecast], None]:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 from aksnet.plan.actions import Action, Do, Simulate, masked
 from aksnet.plan.facts import Fact, Forecast
@@ -31,6 +31,9 @@ from aksnet.plan.progress import (
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+F = TypeVar("F", bound=Fact[Any])
+# Reads facts of one host together (one round trip); their values in the order given.
+ReadTogether = Callable[[str, Sequence[F]], Sequence[object]]
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,23 @@ class ActionRecord:
     title: str  # masked
     kind: str
     outcome: str
+
+
+class FactValues:
+    """Facts of one host read together (RunContext.facts), each value looked up by its fact."""
+
+    def __init__(self, host: str, values: Mapping[str, object]) -> None:
+        self.host = host
+        self._values = dict(values)
+
+    def __getitem__(self, fact: Fact[T]) -> T | None:
+        if fact.key not in self._values:
+            raise KeyError(f"fact {fact.key} of {self.host} was not among the facts read")
+        # Stored under this key from a fact of the same key, hence of type T.
+        return cast("T | None", self._values[fact.key])
+
+    def __contains__(self, fact: Fact[Any]) -> bool:
+        return fact.key in self._values
 
 
 @dataclass
@@ -93,6 +113,30 @@ class RunContext:
                 return value
         log.debug("reading fact %s on %s", fact.key, host)
         return fact.read(host)
+
+    def facts(self, host: str, facts: Sequence[F], read_together: ReadTogether[F]) -> FactValues:
+        """Read several facts of one host now, the ones not forecast in one read_together call.
+
+        The same as ctx.fact for each (in a dry run a forecast value still wins, per fact), in
+        one round trip. Only for decisions that do not depend on each other's effects: a value
+        read here is not read again after an action the same step takes.
+        """
+        values: dict[str, object] = {}
+        unread: dict[str, F] = {}
+        for fact in facts:
+            if self.dry_run:
+                predicted, value = self.forecast.lookup(host, fact)
+                if predicted:
+                    values[fact.key] = value
+                    continue
+            unread.setdefault(fact.key, fact)
+        if unread:
+            log.debug("reading facts %s on %s together", ", ".join(unread), host)
+            read = read_together(host, list(unread.values()))
+            if len(read) != len(unread):
+                raise ValueError(f"{len(unread)} facts read, {len(read)} values returned")
+            values.update(zip(unread, read, strict=True))
+        return FactValues(host, values)
 
     def wet(
         self,

@@ -29,15 +29,25 @@ from tests.linuxlab.conftest import Lab, Vm, lab, lab_dir, run, ssh  # noqa: F40
 
 
 class RecordingSession(SSHSession):
-    """An SSHSession that keeps every argv it sends (checksum runs of put() included)."""
+    """An SSHSession that keeps every argv it sends (checksum runs of put() included) and counts
+    its SFTP puts: `execs` is every command and SFTP conversation it started."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.sent: list[list[str]] = []
+        self.puts = 0
 
     def run(self, argv: Sequence[str], **kwargs: Any) -> Completed:
         self.sent.append(list(argv))
         return super().run(argv, **kwargs)
+
+    def put(self, data: bytes, remote_path: str, *, mode: int = 0o644) -> None:
+        self.puts += 1
+        super().put(data, remote_path, mode=mode)
+
+    @property
+    def execs(self) -> int:
+        return len(self.sent) + self.puts
 
 
 @dataclass

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import socket
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -78,6 +79,9 @@ DEFAULT_WINDOWS_IMAGE = r"C:\ClusterStorage\Volume1\Images\aksnet-windows.vhdx"
 DEFAULT_ROOT = r"C:\ClusterStorage\Volume1\aksnet"
 _ONE_ATTEMPT = RetryPolicy(attempts=1)
 _CONNECT_TIMEOUT = 10.0  # SSHSession's default, restored on a waited session handed over
+# A boot poll's TCP probe: a SYN (or the ARP request before it) with no answer in a second was
+# lost (Linux resends a SYN after 1 s too); a fresh probe beats waiting out the kernel's backoff.
+_PROBE_TIMEOUT = 1.0
 T = TypeVar("T")
 
 
@@ -360,6 +364,15 @@ class ProvisionVMs:
     ) -> None:
         """After Start-VM: the guest's address (DHCP: once its host reports one), then its SSH
         or WinRM answering. Holds none of the host's lanes: this waits on the guest's boot."""
+        try:
+            self._reach_guest(ctx, host, fact, node, address)
+        except Exception as error:
+            error.add_note(f"while waiting for VM '{node.name}' (host {host}) to boot")
+            raise
+
+    def _reach_guest(
+        self, ctx: RunContext, host: str, fact: VmFact, node: NodeVm, address: str | None
+    ) -> None:
         if address is None:
             address = self._learn_address(ctx, host, fact, node)
         self.addresses[node.name] = address
@@ -581,9 +594,8 @@ def wait_for_ssh(
     each); without, it is closed and None returned.
     """
     settings.known_hosts.pin(address, 22, node.host_key_line)
-    deadline = time.monotonic() + settings.ssh_timeout
-    delays = poll_delays(cap=0.5)
-    while True:
+
+    def attempt() -> SSHSession | None:
         session = SSHSession(
             address,
             username=settings.admin_user,
@@ -596,21 +608,62 @@ def wait_for_ssh(
         try:
             session.run(["true"], timeout=10.0)
             answered = True
-        except (HostUnreachable, OperationTimedOut, ProtocolError) as error:
-            if time.monotonic() >= deadline:
-                raise OperationTimedOut(
-                    address, f"VM '{node.name}' did not answer SSH in {settings.ssh_timeout:g} s"
-                ) from error
-            log.debug("waiting for SSH on %s (%s): %s", node.name, address, error)
-            time.sleep(next(delays))
         finally:
             if not (answered and keep):
                 session.close()
-        if answered:
-            if not keep:
-                return None
-            session.retry, session.connect_timeout = DEFAULT_RETRY, _CONNECT_TIMEOUT
-            return session
+        if not keep:
+            return None
+        session.retry, session.connect_timeout = DEFAULT_RETRY, _CONNECT_TIMEOUT
+        return session
+
+    return _poll_guest(
+        attempt,
+        address,
+        22,
+        timeout=settings.ssh_timeout,
+        cap=0.5,
+        failure=f"VM '{node.name}' did not answer SSH",
+    )
+
+
+def _poll_guest(
+    attempt: Callable[[], T], address: str, port: int, *, timeout: float, cap: float, failure: str
+) -> T:
+    """attempt() once the guest accepts TCP on `port`, until it succeeds: a guest that is not
+    up yet (HostUnreachable, OperationTimedOut, ProtocolError, but not a TLSFailure) is polled
+    again after poll_delays(cap=cap) until `timeout`, then OperationTimedOut("<failure> in ...").
+
+    The TCP probe comes first because it is cheap and fails fast: a session's connect made
+    before the guest's interface exists waits out its whole connect timeout (the SYN waits on
+    ARP, then on the kernel's backoff), and a WinRM session pays TLS and NTLM each time."""
+    deadline = time.monotonic() + timeout
+    delays = poll_delays(cap=cap)
+    while True:
+        try:
+            _probe(address, port)
+            return attempt()
+        except TLSFailure:
+            raise
+        except (HostUnreachable, OperationTimedOut, ProtocolError) as error:
+            if time.monotonic() >= deadline:
+                raise OperationTimedOut(address, f"{failure} in {timeout:g} s") from error
+            log.debug("waiting for %s:%s: %s", address, port, error)
+            time.sleep(next(delays))
+
+
+def _probe(address: str, port: int) -> None:
+    """Raise HostUnreachable unless something accepts TCP at address:port within
+    _PROBE_TIMEOUT (the connection is closed at once: nothing is sent)."""
+    try:
+        with socket.create_connection((address, port), timeout=_PROBE_TIMEOUT):
+            return
+    except TimeoutError as error:
+        raise HostUnreachable(
+            address, f"port {port} did not accept in {_PROBE_TIMEOUT:g} s"
+        ) from error
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise HostUnreachable(address, f"port {port} does not accept yet: {reason}") from error
 
 
 def winrm_endpoint(node: NodeVm, address: str) -> Endpoint:
@@ -637,17 +690,18 @@ def wait_for_winrm(node: NodeVm, address: str, host: str, settings: ProvisionSet
 
     A certificate that does not match fails at once (TLSFailure), as does a refused password
     (AuthenticationFailed: retrying risks a lockout); a listener that is not up yet is retried
-    until settings.winrm_timeout.
+    until settings.winrm_timeout. A session (TLS, NTLM, a runspace pool) is only built once
+    the listener's port accepts.
     """
-    if settings.windows_credential is None:
+    credential = settings.windows_credential
+    if credential is None:
         raise InvalidInput("windows_credential", None, "Windows VMs need the admin credential.")
     endpoint = winrm_endpoint(node, address)
-    deadline = time.monotonic() + settings.winrm_timeout
-    delays = poll_delays(cap=1.0)
-    while True:
+
+    def attempt() -> None:
         session = PSRPSession(
             endpoint,
-            settings.windows_credential,
+            credential,
             retry=_ONE_ATTEMPT,
             operation_timeout=5,
             read_timeout=10,
@@ -655,17 +709,15 @@ def wait_for_winrm(node: NodeVm, address: str, host: str, settings: ProvisionSet
         )
         try:
             session.invoke(Cmdlet.of("Test-Path", LiteralPath="C:\\"))
-            return
-        except TLSFailure:
-            raise
-        except (HostUnreachable, OperationTimedOut, ProtocolError) as error:
-            if time.monotonic() >= deadline:
-                raise OperationTimedOut(
-                    address,
-                    f"Windows VM '{node.name}' on host {host} did not answer WinRM on "
-                    f"{address}:{WINRM_PORT} in {settings.winrm_timeout:g} s",
-                ) from error
-            log.debug("waiting for WinRM on %s (%s): %s", node.name, address, error)
-            time.sleep(next(delays))
         finally:
             session.close()
+
+    _poll_guest(
+        attempt,
+        address,
+        WINRM_PORT,
+        timeout=settings.winrm_timeout,
+        cap=1.0,
+        failure=f"Windows VM '{node.name}' on host {host} did not answer WinRM on "
+        f"{address}:{WINRM_PORT}",
+    )

@@ -9,8 +9,8 @@ import pytest
 
 from aksnet.cli import main
 from aksnet.state.store import Store
-from tests.cluster.conftest import Fabric
 from tests.cluster.test_refusals import add_network
+from tests.labcluster import Fabric
 
 
 def test_a_windows_pool_is_accepted_and_stops_only_at_the_missing_lab(

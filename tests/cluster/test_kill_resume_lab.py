@@ -45,7 +45,7 @@ from aksnet.remote.base import Cmdlet
 from aksnet.remote.known_hosts import KnownHosts
 from aksnet.state.lease import Leases
 from aksnet.state.macs import macs_of
-from tests.cluster.conftest import Fabric, k8s_calls
+from tests.labcluster import Fabric, k8s_calls
 
 REPO = Path(__file__).resolve().parents[2]
 NAME = "ckilled"

@@ -24,7 +24,7 @@ from aksnet.model.cluster import ClusterSpec
 from aksnet.remote.base import Cmdlet
 from aksnet.remote.known_hosts import KnownHosts
 from aksnet.state.macs import macs_of
-from tests.cluster.conftest import Fabric, k8s_calls
+from tests.labcluster import Fabric, k8s_calls
 
 OPTIONS = CreateOptions(ssh_timeout=60.0)
 

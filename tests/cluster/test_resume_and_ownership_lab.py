@@ -12,7 +12,7 @@ from aksnet.infra.macpool import hyperv_form, parse_mac
 from aksnet.infra.provision import DEFAULT_IMAGE
 from aksnet.remote.base import Cmdlet
 from aksnet.state.macs import macs_of
-from tests.cluster.conftest import Fabric
+from tests.labcluster import Fabric
 from tests.provision.conftest import node_image
 
 OPTIONS = CreateOptions(ssh_timeout=60.0)

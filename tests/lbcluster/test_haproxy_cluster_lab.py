@@ -29,8 +29,8 @@ from aksnet.model.sizes import vm_size
 from aksnet.remote.base import Cmdlet
 from aksnet.remote.known_hosts import KnownHosts
 from aksnet.state.macs import macs_of
-from tests.cluster.conftest import Fabric
 from tests.infra.validation import validate_manifest
+from tests.labcluster import Fabric
 from tests.provision.conftest import VLAN
 
 OPTIONS = CreateOptions(ssh_timeout=60.0)

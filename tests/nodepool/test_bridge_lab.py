@@ -12,7 +12,7 @@ from typing import Any
 from aksnet import api
 from aksnet.cluster.create import CreateOptions
 from tests.bridge.conftest import Answer, bridge_env, run_bridge
-from tests.cluster.conftest import Fabric
+from tests.labcluster import Fabric
 from tests.nodepool.test_scale_lab import all_vms
 
 

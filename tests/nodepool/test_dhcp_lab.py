@@ -13,7 +13,7 @@ from aksnet import api
 from aksnet.cluster.create import CreateOptions
 from aksnet.model.network import network_setting
 from aksnet.state.macs import macs_of
-from tests.cluster.conftest import Fabric
+from tests.labcluster import Fabric
 from tests.nodepool.test_scale_lab import all_vms, registered
 from tests.provision.conftest import VLAN
 

@@ -10,7 +10,7 @@ from aksnet import api
 from aksnet.cluster.create import CreateOptions
 from aksnet.model.network import network_setting
 from aksnet.remote.base import Cmdlet
-from tests.cluster.conftest import Fabric
+from tests.labcluster import Fabric
 from tests.provision.conftest import VLAN
 
 OPTIONS = CreateOptions(ssh_timeout=60.0)

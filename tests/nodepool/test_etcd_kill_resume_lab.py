@@ -23,7 +23,7 @@ from aksnet import api
 from aksnet.cluster.create import CreateOptions
 from aksnet.cluster.hosts import close_all
 from aksnet.remote.base import Cmdlet
-from tests.cluster.conftest import Fabric
+from tests.labcluster import Fabric
 from tests.nodepool.test_kill_resume_lab import CLI_MAIN, journal_has
 from tests.nodepool.test_scale_lab import all_vms, etcd_left, etcd_members, registered
 

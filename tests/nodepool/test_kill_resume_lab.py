@@ -23,7 +23,7 @@ from aksnet.cluster.create import CreateOptions
 from aksnet.cluster.remove import FolderExists
 from aksnet.infra.provision import DEFAULT_ROOT
 from aksnet.state.macs import macs_of
-from tests.cluster.conftest import Fabric
+from tests.labcluster import Fabric
 from tests.nodepool.test_scale_lab import all_vms, node_addresses, registered
 
 REPO = Path(__file__).resolve().parents[2]

@@ -25,7 +25,7 @@ from aksnet.cluster.scale import ScaleResult
 from aksnet.lab import k8sregistry
 from aksnet.remote.base import Cmdlet
 from aksnet.state.macs import macs_of
-from tests.cluster.conftest import Fabric, k8s_calls
+from tests.labcluster import Fabric, k8s_calls
 
 OPTIONS = CreateOptions(ssh_timeout=60.0)
 DRAIN = ["drain", "--ignore-daemonsets", "--delete-emptydir-data"]

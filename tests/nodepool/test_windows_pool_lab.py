@@ -12,7 +12,7 @@ from aksnet import api
 from aksnet.cluster.create import CreateOptions
 from aksnet.lab import k8sregistry
 from aksnet.state.macs import macs_of
-from tests.cluster.conftest import Fabric
+from tests.labcluster import Fabric
 from tests.nodepool.test_scale_lab import all_vms, node_addresses, registered
 
 OPTIONS = CreateOptions(ssh_timeout=60.0, winrm_timeout=120.0)

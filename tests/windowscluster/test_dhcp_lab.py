@@ -19,7 +19,7 @@ from aksnet.lab.linux import dhcp
 from aksnet.model.network import network_setting
 from aksnet.remote.known_hosts import KnownHosts
 from aksnet.state.macs import macs_of
-from tests.cluster.conftest import Fabric
+from tests.labcluster import Fabric
 from tests.provision.conftest import VLAN
 
 OPTIONS = CreateOptions(ssh_timeout=60.0)

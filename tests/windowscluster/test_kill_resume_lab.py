@@ -19,8 +19,8 @@ import pytest
 
 from aksnet import api
 from aksnet.cluster.create import CreateOptions
-from tests.cluster.conftest import Fabric
 from tests.cluster.test_kill_resume_lab import journal_has, wait_for
+from tests.labcluster import Fabric
 from tests.nodepool.test_kill_resume_lab import CLI_MAIN
 
 REPO = Path(__file__).resolve().parents[2]

@@ -38,9 +38,8 @@ from aksnet.remote import psfiles
 from aksnet.remote.base import Cmdlet
 from aksnet.remote.known_hosts import KnownHosts
 from aksnet.state.macs import macs_of
-from tests.cluster.conftest import Fabric
+from tests.labcluster import Fabric, windows_session
 from tests.provision.conftest import VLAN
-from tests.windowscluster.conftest import windows_session
 
 OPTIONS = CreateOptions(ssh_timeout=60.0, winrm_timeout=60.0, network_timeout=30.0)
 WINDOWS_SIZE = "Standard_D2s_v3"

@@ -16,31 +16,14 @@ import pytest
 
 from aksnet import api
 from aksnet.cluster.create import CreateOptions
-from aksnet.cluster.keys import ClusterKeys
 from aksnet.errors import AksNetError
-from aksnet.infra.windowsseed import WINRM_PORT
 from aksnet.lab import k8sregistry
 from aksnet.model.network import network_setting
-from aksnet.remote.base import Cmdlet, Credential, Endpoint
-from aksnet.remote.psrp import PSRPSession
-from tests.cluster.conftest import Fabric
+from aksnet.remote.base import Cmdlet
+from tests.labcluster import Fabric, windows_session
 from tests.provision.conftest import VLAN
-from tests.windowscluster.conftest import ADMIN_USER
 
 OPTIONS = CreateOptions(ssh_timeout=60.0, winrm_timeout=60.0, network_timeout=30.0)
-
-
-def session_to(fabric: Fabric, vm: str, address: str, server_name: str | None) -> PSRPSession:
-    keys = ClusterKeys.beside(fabric.store.path, "wd")
-    endpoint = Endpoint(
-        address,
-        port=WINRM_PORT,
-        ssl=True,
-        auth="ntlm",
-        cert_validation=str(keys.winrm_certificate_path(vm)),
-        extra={"tls_server_name": server_name} if server_name else {},
-    )
-    return PSRPSession(endpoint, Credential(ADMIN_USER, keys.windows_password()))
 
 
 def test_a_windows_worker_joins_a_dhcp_cluster(fabric: Fabric) -> None:
@@ -73,13 +56,13 @@ def test_a_windows_worker_joins_a_dhcp_cluster(fabric: Fabric) -> None:
     nodes = (k8sregistry.read_cluster(fabric.lab.lab_dir, f"{vip}:6443") or {})["nodes"]
     assert nodes[windows]["os"] == "windows" and nodes[windows]["address"] == address
 
-    session = session_to(fabric, windows, address, windows)
+    session = windows_session(fabric, "wd", windows, address, windows)
     try:
         networks = {n["Name"]: n for n in session.invoke(Cmdlet.of("Get-HnsNetwork"))}
         assert "flannel.4096" in networks and "External" in networks
     finally:
         session.close()
-    by_address = session_to(fabric, windows, address, None)
+    by_address = windows_session(fabric, "wd", windows, address)
     try:  # the certificate names the VM, not the address: checked by address, it is refused
         with pytest.raises(AksNetError, match=r"(?i)certificate|hostname|tls"):
             by_address.invoke(Cmdlet.of("Get-HnsNetwork"))

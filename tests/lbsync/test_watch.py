@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any
+
+import pytest
 
 from aksnet.loadbalancer.sync import SyncResult, watch_load_balancer
 from aksnet.state.store import Store
@@ -52,11 +55,15 @@ def test_the_watch_loop_syncs_a_new_service_and_stops_when_told(
 
 
 def test_the_watch_loop_retries_while_the_api_is_unreachable_and_stops_when_told(
-    store: Store, running_api: RunningApi
+    store: Store, running_api: RunningApi, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG, logger="aksnet.loadbalancer.sync")
     running_api.server.stop()  # nothing listens on its port any more
     stop = threading.Event()
     results: list[SyncResult] = []
+
+    def retries() -> int:
+        return sum("retrying" in r.getMessage() for r in caplog.records)
 
     def run() -> None:
         with Store(store.path) as own:
@@ -67,9 +74,10 @@ def test_the_watch_loop_retries_while_the_api_is_unreachable_and_stops_when_told
     loop = threading.Thread(target=run)
     loop.start()
     try:
-        deadline = time.monotonic() + 5
-        while loop.is_alive() and time.monotonic() < deadline:
-            loop.join(timeout=0.1)
+        deadline = time.monotonic() + 30
+        while loop.is_alive() and retries() < 2 and time.monotonic() < deadline:
+            loop.join(timeout=0.05)
+        assert retries() >= 2  # failed, waited its poll interval and tried again
         assert loop.is_alive()  # still retrying, not crashed
     finally:
         stop.set()

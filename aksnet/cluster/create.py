@@ -23,11 +23,14 @@ password aksnet generated for them, each pinned to the WinRM certificate aksnet 
 
 A what-if run executes the same code against a scratch copy of the store and of the cluster's
 key folder (sqlite's backup API, shutil.copytree), under the runner's dry run: nothing on the
-hosts, in the store or in AKSNET_HOME changes, and the result lists every action.
+hosts, in the store or in AKSNET_HOME changes, and the result lists every action. The scratch
+folder is in memory (/dev/shm) when that has room: the copy is made for every what-if (a key
+pair per VM) and remediation runs one per cluster; on disk the copy cost more than the plan.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -79,6 +82,8 @@ from aksnet.plan.journal import StoreJournal
 from aksnet.remote.base import Credential
 from aksnet.state.lease import HeldLease
 from aksnet.state.store import Store
+
+MEMORY_SCRATCH = "/dev/shm"
 
 
 @dataclass(frozen=True)
@@ -313,7 +318,8 @@ def _execute(
 @contextmanager
 def _scratch(store: Store, keys: ClusterKeys) -> Iterator[tuple[Store, ClusterKeys]]:
     """A private copy of the store and of the cluster's key folder, deleted afterwards."""
-    with tempfile.TemporaryDirectory(prefix="aksnet-whatif-") as folder:
+    root = _scratch_root(store.path)
+    with tempfile.TemporaryDirectory(prefix="aksnet-whatif-", dir=root) as folder:
         copy_path = Path(folder) / "aksnet.db"
         source, target = sqlite3.connect(store.path), sqlite3.connect(copy_path)
         try:
@@ -326,6 +332,18 @@ def _scratch(store: Store, keys: ClusterKeys) -> Iterator[tuple[Store, ClusterKe
             shutil.copytree(keys.folder, scratch_keys.folder)
         with Store(copy_path) as scratch_store:
             yield scratch_store, scratch_keys
+
+
+def _scratch_root(store_path: Path) -> str | None:
+    """/dev/shm (memory) when it is there and has room for 4 times the store and 16 MiB (the
+    key folder is some KiB); else None (the default temporary folder)."""
+    try:
+        free = os.statvfs(MEMORY_SCRATCH)
+        needed = 4 * store_path.stat().st_size + 16 * 2**20
+        usable = os.access(MEMORY_SCRATCH, os.W_OK | os.X_OK)
+    except OSError:
+        return None
+    return MEMORY_SCRATCH if usable and free.f_bavail * free.f_frsize > needed else None
 
 
 def _saved_frontends(store: Store, spec: ClusterSpec, keys: ClusterKeys) -> list[Frontend]:

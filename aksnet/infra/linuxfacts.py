@@ -40,17 +40,19 @@ _MODULE_STATE = (
     'elif [ -d "/sys/module/$1" ]; then echo built-in; '
     'elif grep -qs "/$1.ko" "/lib/modules/$(uname -r)/modules.builtin"; then echo built-in; fi'
 )
-# mode path [checker...] < content: parent directories as mkdir -p makes them (umask 022), the
-# content into a private temporary file in the target's directory (umask 077: never readable
-# by others, not even for a moment), its mode and owner set, the checker (when given) run on it,
-# then renamed over the target: a reader sees the old file or the new one, never a part. The
-# temporary file never outlives a failure.
+# mode path use [command...] < content: parent directories as mkdir -p makes them (umask 022),
+# the content into a private temporary file in the target's directory (umask 077: never
+# readable by others, not even for a moment), its mode and owner set, then renamed over the
+# target: a reader sees the old file or the new one, never a part. use "check": the command
+# must accept the temporary file (its path appended) before the rename; "then": the command
+# runs after the rename (what applies the file). The temporary file never outlives a failure.
 _INSTALL = (
-    'mode=$1 final=$2; shift 2; dir=$(dirname -- "$final") || exit; '
+    'mode=$1 final=$2 use=$3; shift 3; dir=$(dirname -- "$final") || exit; '
     '(umask 022; mkdir -p -- "$dir") || exit; umask 077; '
     'new=$(mktemp "$dir/.${final##*/}.aksnet-XXXXXX") || exit; '
     'cat > "$new" && chmod "$mode" "$new" && chown root:root "$new" '
-    '&& { [ "$#" -eq 0 ] || "$@" "$new"; } && mv -f -T -- "$new" "$final" && exit 0; '
+    '&& { [ "$use" != check ] || "$@" "$new"; } && mv -f -T -- "$new" "$final" '
+    '&& { [ "$use" != then ] || { umask 022; exec "$@"; }; } && exit 0; '
     'status=$?; rm -f -- "$new"; exit "$status"'
 )
 
@@ -75,16 +77,28 @@ def sudo(shell: NodeShell, *argv: str, check: bool = True) -> Completed:
 
 
 def install_file(
-    shell: NodeShell, data: bytes, path: str, mode: int, checker: Sequence[str] = ()
-) -> None:
+    shell: NodeShell,
+    data: bytes,
+    path: str,
+    mode: int,
+    *,
+    checker: Sequence[str] = (),
+    then: Sequence[str] = (),
+) -> Completed:
     """Write data to path as root with mode, atomically, in one command (data on its stdin).
 
     checker: a command that must accept the new file (its path appended) before it replaces
     path, such as ("haproxy", "-c", "-f"); on refusal the old file stays and this raises.
+    then: a command run as root once the file is in place, in the same round trip (what applies
+    the file, such as ("sysctl", "-p", path)); its failure raises, the file stays written.
     """
     if not path.startswith("/"):
         raise InvalidInput("path", path, "give the absolute path of the file to write.")
-    shell.run(["sudo", "-n", "sh", "-c", _INSTALL, "sh", f"{mode:o}", path, *checker], stdin=data)
+    if checker and then:
+        raise InvalidInput("then", list(then), "a checked file takes no follow-up command.")
+    use, command = ("check", checker) if checker else ("then", then) if then else ("-", ())
+    argv = ["sudo", "-n", "sh", "-c", _INSTALL, "sh", f"{mode:o}", path, use, *command]
+    return shell.run(argv, stdin=data)
 
 
 def file_state(data: bytes, mode: int) -> str:

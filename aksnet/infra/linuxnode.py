@@ -6,9 +6,13 @@ with the ports the node and the plugin need, containerd (SystemdCgroup) and the 
 directories; then `kubeadm init --config` on the first control-plane node and `kubeadm join
 --config` on the others. Every decision reads a fact first, so a second run changes nothing.
 
-Facts and root helpers are in aksnet.infra.linuxfacts (file content travels by put(), never in
-argv, and is compared by sha256), file contents in aksnet.infra.linuxconf. Nothing here knows
-about the lab: a lab node brings its own emulated kubeadm on sudo's PATH.
+A fresh node takes a handful of commands: its facts (the kubeadm step's too) are read in one
+round trip, a configuration file and the command that applies it (sysctl -p, nft -f, modprobe,
+hostname) are one action and one command, the missing directories one `install -d`; a second
+run sends the one read. Facts and root helpers are in aksnet.infra.linuxfacts (file content
+travels on stdin, never in argv, and is compared by sha256), file contents in
+aksnet.infra.linuxconf. Nothing here knows about the lab: a lab node brings its own emulated
+kubeadm on sudo's PATH.
 """
 
 from __future__ import annotations
@@ -74,7 +78,7 @@ from aksnet.infra.linuxfacts import (
 from aksnet.infra.manifests import KubeadmConfig, KubeadmNode, NodeRole, render_kubeadm_config
 from aksnet.model.cluster import ClusterSpec
 from aksnet.network.plugins import Plugin
-from aksnet.plan.actions import masked
+from aksnet.plan.actions import Simulate, masked
 from aksnet.plan.facts import Fact, Forecast
 from aksnet.plan.parallel import HostWork
 from aksnet.plan.runner import FactValues, RunContext
@@ -202,17 +206,6 @@ class NodeSetup:
         )
         return True
 
-    def hostname(self, known: FactValues | None = None) -> None:
-        self.ensure_file(HOSTNAME_FILE, f"{self.node.name}\n".encode(), 0o644, known=known)
-        fact = KernelHostname(self.shell)
-        if self._value(fact, known) != self.node.name:
-            self.ctx.wet(
-                self.host,
-                f"set the host name of {self.host} to {self.node.name}",
-                lambda: sudo(self.shell, "hostname", self.node.name),
-                _predict(self.host, fact, self.node.name),
-            )
-
     def hosts(self, cluster: Sequence[LinuxNode], known: FactValues | None = None) -> None:
         fact = TextFile(self.shell, HOSTS_FILE)
         current = self._value(fact, known) or ""
@@ -225,54 +218,101 @@ class NodeSetup:
                 _predict(self.host, fact, wanted),
             )
 
+    def configure(
+        self,
+        path: str,
+        data: bytes,
+        known: FactValues | None,
+        *,
+        apply: Sequence[str] | None,
+        title: str,
+        predict: Simulate,
+    ) -> None:
+        """A configuration file (mode 644) and the root command that applies it: the file is
+        written unless it holds data; the command runs when `apply` is given (what the node
+        runs differs from the file; None: it does not). Both needed: one action and one command
+        that writes the file, then applies it."""
+        if apply is None:
+            self.ensure_file(path, data, 0o644, known=known)
+            return
+        command = apply
+        fact, wanted = FileState(self.shell, path), file_state(data, 0o644)
+        current = self._value(fact, known)
+        if current == wanted:
+            self.ctx.wet(self.host, title, lambda: sudo(self.shell, *command), predict)
+            return
+
+        def both(forecast: Forecast) -> None:
+            forecast.set(self.host, fact, wanted)
+            predict(forecast)
+
+        self.ctx.wet(
+            self.host,
+            f"write {path} (mode 644) and {title}",
+            lambda: install_file(self.shell, data, path, 0o644, then=command),
+            both,
+            kind="create" if current is None else "change",
+        )
+
+    def hostname(self, known: FactValues | None = None) -> None:
+        fact, name = KernelHostname(self.shell), self.node.name
+        self.configure(
+            HOSTNAME_FILE,
+            f"{name}\n".encode(),
+            known,
+            apply=None if self._value(fact, known) == name else ("hostname", name),
+            title=f"set the host name of {self.host} to {name}",
+            predict=_predict(self.host, fact, name),
+        )
+
     def kernel_modules(self, plugin: Plugin, known: FactValues | None = None) -> None:
-        """The modules' file, then one modprobe of the modules not loaded (none: no action)."""
-        self.ensure_file(MODULES_FILE, modules_text(plugin).encode(), 0o644, known=known)
+        """The modules' file, and one modprobe of the modules not loaded (none: no action)."""
         facts = [ModuleState(self.shell, module) for module in plugin.linux.kernel_modules]
         missing = [f for f in facts if self._value(f, known) is None]
-        if not missing:
-            return
         names = [f.module for f in missing]
 
         def predict(forecast: Forecast) -> None:
             for fact in missing:
                 forecast.set(self.host, fact, "loaded")
 
-        self.ctx.wet(
-            self.host,
-            f"load kernel module{'s' if len(names) > 1 else ''} {', '.join(names)} on {self.host}",
-            lambda: sudo(self.shell, "modprobe", "-a", *names),
-            predict,
+        self.configure(
+            MODULES_FILE,
+            modules_text(plugin).encode(),
+            known,
+            apply=("modprobe", "-a", *names) if names else None,
+            title=f"load kernel module{'s' if len(names) > 1 else ''} {', '.join(names)} "
+            f"on {self.host}",
+            predict=predict,
         )
 
     def sysctls(self, plugin: Plugin, known: FactValues | None = None) -> None:
-        self.ensure_file(SYSCTL_FILE, sysctl_text(plugin).encode(), 0o644, known=known)
         facts = {SysctlValue(self.shell, k): v for k, v in plugin.linux.sysctls}
-        if all(self._value(f, known) == v for f, v in facts.items()):
-            return
+        live = all(self._value(f, known) == v for f, v in facts.items())
 
         def predict(forecast: Forecast) -> None:
             for fact, value in facts.items():
                 forecast.set(self.host, fact, value)
 
-        self.ctx.wet(
-            self.host,
-            f"apply {SYSCTL_FILE} (sysctl -p) on {self.host}",
-            lambda: sudo(self.shell, "sysctl", "-q", "-p", SYSCTL_FILE),
-            predict,
+        self.configure(
+            SYSCTL_FILE,
+            sysctl_text(plugin).encode(),
+            known,
+            apply=None if live else ("sysctl", "-q", "-p", SYSCTL_FILE),
+            title=f"apply {SYSCTL_FILE} (sysctl -p) on {self.host}",
+            predict=predict,
         )
 
     def firewall(self, plugin: Plugin, known: FactValues | None = None) -> None:
-        self.ensure_file(NFT_FILE, nft_text(plugin).encode(), 0o644, known=known)
         fact = NftRuleComments(self.shell)
         wanted = tuple(nft_comment(p, n) for p, n in firewall_ports(plugin))
-        if self._value(fact, known) != wanted:
-            self.ctx.wet(
-                self.host,
-                f"load nftables table {' '.join(NFT_TABLE)} from {NFT_FILE} on {self.host}",
-                lambda: sudo(self.shell, "nft", "-f", NFT_FILE),
-                _predict(self.host, fact, wanted),
-            )
+        self.configure(
+            NFT_FILE,
+            nft_text(plugin).encode(),
+            known,
+            apply=None if self._value(fact, known) == wanted else ("nft", "-f", NFT_FILE),
+            title=f"load nftables table {' '.join(NFT_TABLE)} from {NFT_FILE} on {self.host}",
+            predict=_predict(self.host, fact, wanted),
+        )
 
     def directories(self, paths: Sequence[str], known: FactValues | None = None) -> None:
         """One `install -d` of the directories that are missing (none: no action)."""

@@ -29,7 +29,10 @@ def test_dry_run_plans_everything_and_changes_nothing(cluster_of: Any) -> None:
     init, worker = (n.name for n in cluster.nodes)
     assert f"kubeadm init --config {KUBEADM_FILE} on {init}" in titles
     assert f"kubeadm join --config {KUBEADM_FILE} on {worker}" in titles
-    assert f"load nftables table inet aksnet from /etc/nftables.d/aksnet.nft on {init}" in titles
+    nft = "/etc/nftables.d/aksnet.nft"
+    assert f"write {nft} (mode 644) and load nftables table inet aksnet from {nft} on {init}" in (
+        titles
+    )
     text = format_plan(plan)
     assert text.endswith(f"{len(titles)} action(s) on 2 host(s) would be performed")
     # The plan is what an apply then performs, action for action (nodes run in parallel).

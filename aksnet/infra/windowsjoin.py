@@ -88,31 +88,6 @@ class PathExistsFact:
 
 
 @dataclass(frozen=True)
-class PodCidrFact:
-    """The podCIDR Kubernetes gave the node, read through a control plane; None when the node
-    is unknown or has none yet."""
-
-    shell: NodeShell = field(compare=False)
-    node: str
-
-    @property
-    def key(self) -> str:
-        return f"k8s.node-pod-cidr:{self.node.lower()}"
-
-    def read(self, host: str) -> str | None:
-        argv = ("kubectl", "--kubeconfig", ADMIN_KUBECONFIG, "get", "node", self.node)
-        done = sudo(self.shell, *argv, "-o", "jsonpath={.spec.podCIDR}", check=False)
-        stderr = done.stderr.decode("utf-8", "replace")
-        if done.exit_status != 0:
-            if "NotFound" in stderr:
-                return None
-            raise RemoteCommandFailed(
-                host, " ".join(argv), exit_status=done.exit_status, stderr=stderr
-            )
-        return done.text.strip() or None
-
-
-@dataclass(frozen=True)
 class PodCidrsFact:
     """The podCIDR of every node of the cluster, read through a control plane in one command
     (``kubectl get nodes -o json``): node name (lower case) -> podCIDR; a node without one is
@@ -164,13 +139,8 @@ def join_node(session: PowerShellSession, config: KubeadmConfig, secrets: Sequen
             before=[folder],
             after=[join_statement(), Cmdlet.of("Remove-Item", LiteralPath=JOIN_CONFIG, Force=True)],
         )
-    except BaseException:
-        leftovers = [JOIN_CONFIG, JOIN_CONFIG + psfiles.TEMP_SUFFIX]
-        session.invoke(
-            Cmdlet.of(
-                "Remove-Item", LiteralPath=leftovers, Force=True, ErrorAction="SilentlyContinue"
-            )
-        )
+    except BaseException as error:
+        _remove_join_files(session, error)
         raise
     code = _exit_code(output)
     if code != 0:
@@ -181,6 +151,20 @@ def join_node(session: PowerShellSession, config: KubeadmConfig, secrets: Sequen
             exit_status=code,
             stderr=masked(stderr, secrets),
         )
+
+
+def _remove_join_files(session: PowerShellSession, error: BaseException) -> None:
+    """Remove the join file and its temporary copy (they hold the token) after a failed join;
+    a failure to do so is noted on the join's error, which stays the one raised."""
+    leftovers = [JOIN_CONFIG, JOIN_CONFIG + psfiles.TEMP_SUFFIX]
+    try:
+        session.invoke(
+            Cmdlet.of(
+                "Remove-Item", LiteralPath=leftovers, Force=True, ErrorAction="SilentlyContinue"
+            )
+        )
+    except Exception as cleanup:  # the node may be gone: that is likely why the join failed
+        error.add_note(f"removing {JOIN_CONFIG} also failed: {type(cleanup).__name__}")
 
 
 def _exit_code(output: Sequence[Any]) -> int | None:

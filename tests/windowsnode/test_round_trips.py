@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from aksnet.errors import ProtocolError
+from aksnet.errors import ProtocolError, RemoteCommandFailed
 from aksnet.infra.jointoken import JoinToken
 from aksnet.infra.windowsjoin import (
     ADMIN_KUBECONFIG,
+    JOIN_CONFIG,
     KUBEADM_EXE,
     JoinWindowsNodes,
     PodCidrsFact,
@@ -257,3 +258,19 @@ def test_pod_cidrs_of_every_node_are_read_in_one_command() -> None:
     assert found == {"c1-win-0": "10.244.3.0/24"}
     kubectl = ["kubectl", "--kubeconfig", ADMIN_KUBECONFIG, "get", "nodes", "-o", "json"]
     assert shell.argvs == [["sudo", "-n", *kubectl]]
+
+
+def test_a_join_that_cannot_start_removes_the_token_file(win_node: LabWindowsNode) -> None:
+    """No kubeadm.exe on the node: Start-Process stops the pipeline before its Remove-Item, so
+    the join removes the file holding the token in one more round trip."""
+    session = Recording(win_node.session)
+    token = JoinToken.generate()
+
+    with pytest.raises(RemoteCommandFailed) as raised:
+        join_node(session, config(token, "win1"), [token.reveal()])
+
+    assert token.reveal() not in str(raised.value)
+    assert session.steps[1] == ["Move-Item", "Start-Process", "Remove-Item"]
+    assert session.steps[2:] == [["Remove-Item"]]
+    for path in (JOIN_CONFIG, JOIN_CONFIG + psfiles.TEMP_SUFFIX):
+        assert not win_node.node.fs.real(path).exists(), path

@@ -32,17 +32,19 @@ from aksnet.cluster.remove import remove_cluster
 from aksnet.infra.windowsseed import WINRM_PORT
 from aksnet.lab.fabric import Lab, LabSpec
 from aksnet.lab.linux import sweep
+from aksnet.model.network import network_setting
 from aksnet.remote.base import Cmdlet, Credential, Endpoint
 from aksnet.remote.known_hosts import KnownHosts
 from aksnet.remote.psrp import PSRPSession
 from aksnet.remote.ssh import SSHSession
 from aksnet.state.store import Store
 from tests.linuxlab.conftest import _needs_root
-from tests.provision.conftest import lab_network
+from tests.provision.conftest import VLAN, lab_network
 
 SLOTS = range(256, 512)  # 198.19.0.0/16: never a lab someone runs
 CALLS = "/var/lib/aksnet-lab/k8s-calls.jsonl"  # the emulated kubeadm/kubectl's call log
 ADMIN_USER = "clouduser"
+DHCP_NETWORK = "dhcpnet"
 
 
 @dataclass
@@ -63,6 +65,21 @@ class Fabric:
             }
         finally:
             close_all(sessions)
+
+    def add_dhcp_network(self) -> str:
+        """Add network "dhcpnet" in the DHCP model (the lab's DHCP gives the node addresses;
+        VIPs .220-.230 of the lab subnet, clear of the static network's) and return its name."""
+        subnet = self.lab.network.subnet
+        self.store.add_network(
+            network_setting(
+                name=DHCP_NETWORK,
+                vswitch_name="LabSwitch",
+                vlan_id=VLAN,
+                vip_pool_start=str(subnet.network_address + 220),
+                vip_pool_end=str(subnet.network_address + 230),
+            )
+        )
+        return DHCP_NETWORK
 
     def ssh(self, cluster: str, address: str, known_hosts: KnownHosts) -> SSHSession:
         """A session with the cluster's admin key, trusting only what known_hosts pins."""

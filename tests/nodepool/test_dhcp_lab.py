@@ -11,26 +11,15 @@ import stat
 
 from aksnet import api
 from aksnet.cluster.create import CreateOptions
-from aksnet.model.network import network_setting
 from aksnet.state.macs import macs_of
 from tests.labcluster import Fabric
 from tests.nodepool.test_scale_lab import all_vms, registered
-from tests.provision.conftest import VLAN
 
 OPTIONS = CreateOptions(ssh_timeout=60.0)
 
 
 def test_a_dhcp_cluster_scales_and_hands_out_its_credential(fabric: Fabric) -> None:
-    subnet = fabric.lab.network.subnet
-    fabric.store.add_network(
-        network_setting(
-            name="dhcpnet",
-            vswitch_name="LabSwitch",
-            vlan_id=VLAN,
-            vip_pool_start=str(subnet.network_address + 220),
-            vip_pool_end=str(subnet.network_address + 230),
-        )
-    )
+    fabric.add_dhcp_network()
     spec = api.new_cluster_spec(
         name="cd",
         vnet="dhcpnet",

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from aksnet import api
 from aksnet.cluster.create import CreateOptions
-from aksnet.model.network import network_setting
 from aksnet.remote.base import Cmdlet
 from tests.labcluster import Fabric
-from tests.provision.conftest import VLAN
 
 OPTIONS = CreateOptions(ssh_timeout=60.0)
 
@@ -32,16 +30,7 @@ def reported(fabric: Fabric) -> dict[str, str]:
 
 
 def test_learnt_addresses_are_shown_and_forgotten_with_their_vms(fabric: Fabric) -> None:
-    subnet = fabric.lab.network.subnet
-    fabric.store.add_network(
-        network_setting(
-            name="dhcpnet",
-            vswitch_name="LabSwitch",
-            vlan_id=VLAN,
-            vip_pool_start=str(subnet.network_address + 220),
-            vip_pool_end=str(subnet.network_address + 230),
-        )
-    )
+    fabric.add_dhcp_network()
     spec = api.new_cluster_spec(
         name="cl",
         vnet="dhcpnet",

@@ -16,33 +16,20 @@ from aksnet import api
 from aksnet.cluster.create import CreateOptions
 from aksnet.cluster.keys import ClusterKeys
 from aksnet.lab.linux import dhcp
-from aksnet.model.network import network_setting
 from aksnet.remote.known_hosts import KnownHosts
 from aksnet.state.macs import macs_of
 from tests.labcluster import Fabric
-from tests.provision.conftest import VLAN
 
 OPTIONS = CreateOptions(ssh_timeout=60.0)
-
-
-def dhcp_network(fabric: Fabric) -> str:
-    subnet = fabric.lab.network.subnet
-    fabric.store.add_network(
-        network_setting(
-            name="dhcpnet",
-            vswitch_name="LabSwitch",
-            vlan_id=VLAN,
-            vip_pool_start=str(subnet.network_address + 220),
-            vip_pool_end=str(subnet.network_address + 230),
-        )
-    )
-    return "dhcpnet"
 
 
 def test_a_linux_cluster_in_the_dhcp_model_end_to_end(fabric: Fabric) -> None:
     name = "cdhcp"
     spec = api.new_cluster_spec(
-        name=name, vnet=dhcp_network(fabric), primary_network_plugin="flannel", linux_node_count=1
+        name=name,
+        vnet=fabric.add_dhcp_network(),
+        primary_network_plugin="flannel",
+        linux_node_count=1,
     )
     vms = sorted([f"{name}-cp-0", f"{name}-{name}-linux-0", f"{name}-lb-0"])  # with its LB VM
 

@@ -18,25 +18,14 @@ from aksnet import api
 from aksnet.cluster.create import CreateOptions
 from aksnet.errors import AksNetError
 from aksnet.lab import k8sregistry
-from aksnet.model.network import network_setting
 from aksnet.remote.base import Cmdlet
 from tests.labcluster import Fabric, windows_session
-from tests.provision.conftest import VLAN
 
 OPTIONS = CreateOptions(ssh_timeout=60.0, winrm_timeout=60.0, network_timeout=30.0)
 
 
 def test_a_windows_worker_joins_a_dhcp_cluster(fabric: Fabric) -> None:
-    subnet = fabric.lab.network.subnet
-    fabric.store.add_network(
-        network_setting(
-            name="dhcpnet",
-            vswitch_name="LabSwitch",
-            vlan_id=VLAN,
-            vip_pool_start=str(subnet.network_address + 220),
-            vip_pool_end=str(subnet.network_address + 230),
-        )
-    )
+    fabric.add_dhcp_network()
     spec = api.new_cluster_spec(
         name="wd",
         vnet="dhcpnet",

@@ -12,16 +12,19 @@ import ipaddress
 import socket
 import threading
 from collections import Counter
+from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
 from aksnet.errors import RemoteCommandFailed
 from aksnet.loadbalancer.frontends import Backend, Frontend
-from aksnet.loadbalancer.setup import HAPROXY, LoadBalancerSetup, VmSetup
+from aksnet.loadbalancer.setup import HAPROXY, LoadBalancerSetup, LoadBalancerVm, VmSetup
 from aksnet.plan import apply, dry_run
 from aksnet.plan.journal import NullJournal
 from aksnet.plan.progress import Emitter
 from aksnet.plan.runner import RunContext
+from aksnet.remote.base import Completed
 from tests.loadbalancer.conftest import NODE_PORT, LbLab, get, stop_server, wait_for
 
 REQUESTS = 60
@@ -29,6 +32,28 @@ REQUESTS = 60
 
 def spread(lab: LbLab, port: int = 80, count: int = REQUESTS) -> Counter[str]:
     return Counter(get(lab.service_vip, port) for _ in range(count))
+
+
+class CountingShell:
+    """The load-balancer VM's session, counting the commands (and SFTP puts) sent through it."""
+
+    def __init__(self, shell: Any) -> None:
+        self.shell, self.commands = shell, 0
+
+    def run(self, argv: Sequence[str], **kwargs: Any) -> Completed:
+        self.commands += 1
+        done: Completed = self.shell.run(argv, **kwargs)
+        return done
+
+    def put(self, data: bytes, remote_path: str, *, mode: int = 0o644) -> None:
+        self.commands += 1
+        self.shell.put(data, remote_path, mode=mode)
+
+
+def counted_setup(lab: LbLab) -> tuple[LoadBalancerSetup, CountingShell]:
+    shell = CountingShell(lab.lb.shell)
+    vm = LoadBalancerVm(lab.lb.name, lab.lb.address, shell)
+    return LoadBalancerSetup([vm], lab.frontends(), cluster="c1", api_vip=lab.api_vip), shell
 
 
 FIRST_RUN = [
@@ -49,8 +74,10 @@ def test_dry_run_on_a_fresh_vm_lists_four_actions_and_changes_nothing(lb_lab: Lb
 
 
 def test_first_run_starts_haproxy_and_keepalived_and_traffic_flows(lb_lab: LbLab) -> None:
-    result = apply([lb_lab.setup()])
+    setup, shell = counted_setup(lb_lab)
+    result = apply([setup])
     assert [r.title for r in result.changes] == FIRST_RUN
+    assert shell.commands == 1 + len(FIRST_RUN)  # the facts in one read, one command per action
     # keepalived (VRRP) puts both VIPs on the node's interface.
     wait_for(lambda: lb_lab.service_vip in lb_lab.run_on_lb("ip", "-br", "addr"), "the VIPs")
     assert lb_lab.api_vip in lb_lab.run_on_lb("ip", "-br", "addr")
@@ -62,7 +89,9 @@ def test_first_run_starts_haproxy_and_keepalived_and_traffic_flows(lb_lab: LbLab
 
 
 def test_second_run_performs_zero_actions(lb_lab: LbLab) -> None:
-    assert apply([lb_lab.setup()]).changes == []
+    setup, shell = counted_setup(lb_lab)
+    assert apply([setup]).changes == []
+    assert shell.commands == 1  # every fact in one read
 
 
 def test_dry_run_lists_the_write_and_the_reload_and_changes_nothing(lb_lab: LbLab) -> None:

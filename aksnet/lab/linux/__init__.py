@@ -13,12 +13,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-# Eager: the submodule of the same name would otherwise shadow the function once imported.
-from aksnet.lab.linux.sweep import sweep
-
 if TYPE_CHECKING:
     from aksnet.lab.linux.network import LabNetwork
     from aksnet.lab.linux.node import LinuxVm, LinuxVmRuntime, LinuxVmSpec
+    from aksnet.lab.linux.teardown import sweep
 
 __all__ = ["LabNetwork", "LinuxVm", "LinuxVmRuntime", "LinuxVmSpec", "sweep"]
 
@@ -27,6 +25,9 @@ _HOMES = {
     "LinuxVm": "aksnet.lab.linux.node",
     "LinuxVmRuntime": "aksnet.lab.linux.node",
     "LinuxVmSpec": "aksnet.lab.linux.node",
+    # (in teardown, not in a submodule named sweep: importing that would set this package's
+    # `sweep` to the module, shadowing the function)
+    "sweep": "aksnet.lab.linux.teardown",
 }
 
 

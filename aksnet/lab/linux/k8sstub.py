@@ -35,8 +35,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 BIN_DIR = Path("/opt/aksnet-lab/bin")
 CALLS = Path("/var/lib/aksnet-lab/k8s-calls.jsonl")
 # The controlPlaneEndpoint this node initialised or joined (kubectl's fallback when its
@@ -405,6 +403,8 @@ def write_kubeconfig(path: Path, user: str, server: str = "https://emulated:6443
         "preferences": {},
     }
     path.parent.mkdir(parents=True, exist_ok=True)
+    import yaml  # here, not at the top: modprobe and svcstub (which imports this) need none
+
     _write_private(path, ("# EMULATED by the aksnet lab\n" + yaml.safe_dump(config)).encode())
 
 
@@ -446,6 +446,8 @@ def _module_state(module: str) -> str | None:
 
 
 def load_yaml(path: str) -> list[dict[str, Any]]:
+    import yaml
+
     try:
         documents = [d for d in yaml.safe_load_all(Path(path).read_text()) if d is not None]
     except (OSError, yaml.YAMLError) as error:
@@ -482,14 +484,19 @@ def _masked_args(args: Sequence[str]) -> list[str]:
     return [f"<{len(a)} characters>" if _SECRET_ARGUMENT.match(a) else a for a in args]
 
 
+def _kubectl(args: Sequence[str]) -> dict[str, Any]:
+    # Imported for kubectl only: kubeadm and modprobe calls need neither it nor the registry.
+    from aksnet.lab.linux.kubectlstub import kubectl
+
+    return kubectl(args)
+
+
 def main(argv: Sequence[str]) -> int:
     if argv[:1] == ["install-here"] and len(argv) == 3:
         install_here(argv[1], argv[2])
         return 0
     _require_lab_node()
-    from aksnet.lab.linux.kubectlstub import kubectl
-
-    tools = {"kubeadm": kubeadm, "kubectl": kubectl, "modprobe": modprobe}
+    tools = {"kubeadm": kubeadm, "kubectl": _kubectl, "modprobe": modprobe}
     if not argv or argv[0] not in tools:
         print(f"aksnet lab k8sstub: give one of {', '.join(tools)}", file=sys.stderr)
         return 2

@@ -17,7 +17,7 @@ from aksnet.lab.linux import cloudinit, netns, state
 from aksnet.lab.linux.cloudinit import NodeAddress
 from aksnet.lab.linux.dhcp import EmulatedDhcp
 from aksnet.lab.linux.network import LabNetwork
-from aksnet.lab.linux.sweep import destroy_node
+from aksnet.lab.linux.teardown import destroy_node
 
 log = logging.getLogger(__name__)
 

@@ -334,9 +334,6 @@ class NodeSetup:
             kind="create",
         )
 
-    def directory(self, path: str) -> None:
-        self.directories([path])
-
     def joined(self) -> ShellFact[str]:
         """The fact that kubeadm init or join has run here (kubelet's kubeconfig exists)."""
         return Exists(self.shell, KUBELET_KUBECONFIG)

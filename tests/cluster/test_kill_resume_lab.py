@@ -21,15 +21,9 @@ lab emulates no Get-ChildItem); each listed file is then checked over PSRP with 
 from __future__ import annotations
 
 import json
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from contextlib import AbstractContextManager
 
 import pytest
 
@@ -45,9 +39,9 @@ from aksnet.remote.base import Cmdlet
 from aksnet.remote.known_hosts import KnownHosts
 from aksnet.state.lease import Leases
 from aksnet.state.macs import macs_of
+from tests.clichild import ChildRun, cli_child, journal_has
 from tests.labcluster import Fabric, k8s_calls
 
-REPO = Path(__file__).resolve().parents[2]
 NAME = "ckilled"
 SPEC_FLAGS = ["--name", NAME, "--primary-network-plugin", "flannel", "--node-pool-name", "linux"]
 VMS = sorted([f"{NAME}-cp-0", f"{NAME}-linux-0", f"{NAME}-linux-1", f"{NAME}-lb-0"])
@@ -66,69 +60,36 @@ POINTS = {
 AFTER_INIT = "action LIKE 'kubeadm init %' AND status = 'done'"
 
 
-def journal_has(store_path: Path, condition: str) -> bool:
-    with sqlite3.connect(f"file:{store_path}?mode=ro", uri=True) as conn:
-        return bool(conn.execute(f"SELECT 1 FROM journal WHERE {condition}").fetchall())
-
-
 def cluster_state(conn: sqlite3.Connection) -> str:
     (state,) = conn.execute("SELECT state FROM clusters WHERE name = ?", (NAME,)).fetchone()
     return str(state)
 
 
-def cli_new(fabric: Fabric, err: Path) -> subprocess.Popen[bytes]:
-    argv = [sys.executable, "-m", "aksnet.cli", "cluster", "new", "--store", str(fabric.store.path)]
-    argv += ["--lab-dir", str(fabric.lab.lab_dir), "--vnet", "provnet", *SPEC_FLAGS]
-    return subprocess.Popen(
-        [*argv, "--node-count", "2"], cwd=REPO, stdout=subprocess.DEVNULL, stderr=err.open("wb")
-    )
-
-
-@contextmanager
-def child_process(fabric: Fabric, name: str) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
-    err = fabric.tmp / f"{name}.err"
-    child = cli_new(fabric, err)
-    try:
-        yield child, err
-    finally:
-        if child.poll() is None:
-            child.kill()
-        child.wait(timeout=60)
-
-
-def wait_for(
-    condition: Callable[[], bool], child: subprocess.Popen[bytes], err: Path, what: str
-) -> None:
-    deadline = time.monotonic() + 180
-    while not condition():
-        assert child.poll() is None, f"the child ended before {what}: {err.read_text()}"
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
+def cli_new(fabric: Fabric, name: str) -> AbstractContextManager[ChildRun]:
+    args = ["cluster", "new", "--vnet", "provnet", *SPEC_FLAGS, "--node-count", "2"]
+    return cli_child(fabric, args, name)
 
 
 def kill_at(fabric: Fabric, point: str) -> int:
     """Run the CLI, SIGKILL it at `point`; returns the killed child's pid."""
     store_path = fabric.store.path
-    with child_process(fabric, point) as (child, err):
+    with cli_new(fabric, point) as child:
         condition = POINTS.get(point, AFTER_INIT)
-        wait_for(lambda: journal_has(store_path, condition), child, err, point)
-        if point == "before-provisioned":
-            conn = sqlite3.connect(store_path, timeout=60, isolation_level=None)
-            try:
-                conn.execute("BEGIN IMMEDIATE")  # the child can record nothing more
-                wait_for(lambda: cni_applied(fabric), child, err, "the CNI on the node")
-                state = cluster_state(conn)
-                os.kill(child.pid, signal.SIGKILL)
-                child.wait(timeout=60)
-                conn.execute("ROLLBACK")
-            finally:
-                conn.close()
-            assert state == "creating", "the child recorded the cluster before the kill"
-        else:
-            os.kill(child.pid, signal.SIGKILL)
-            child.wait(timeout=60)
-    assert child.returncode == -signal.SIGKILL
-    return child.pid
+        child.wait_for(lambda: journal_has(store_path, condition), point)
+        if point != "before-provisioned":
+            child.kill()
+            return child.pid
+        conn = sqlite3.connect(store_path, timeout=60, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")  # the child can record nothing more
+            child.wait_for(lambda: cni_applied(fabric), "the CNI on the node")
+            state = cluster_state(conn)
+            child.kill()
+            conn.execute("ROLLBACK")
+        finally:
+            conn.close()
+        assert state == "creating", "the child recorded the cluster before the kill"
+        return child.pid
 
 
 def cni_applied(fabric: Fabric) -> bool:
@@ -233,14 +194,14 @@ def test_a_create_killed_at_each_point_resumes_and_converges(fabric: Fabric, poi
 
 
 def test_a_second_run_of_the_same_cluster_is_refused_while_the_first_acts(fabric: Fabric) -> None:
-    with child_process(fabric, "first") as (first, first_err):
-        wait_for(lambda: lease_holder(fabric) == first.pid, first, first_err, "the first's lease")
-        with child_process(fabric, "second") as (second, second_err):
-            assert second.wait(timeout=120) == 4
-        text = second_err.read_text()
+    with cli_new(fabric, "first") as first:
+        first.wait_for(lambda: lease_holder(fabric) == first.pid, "the first's lease")
+        with cli_new(fabric, "second") as second:
+            assert second.process.wait(timeout=120) == 4
+        text = second.err.read_text()
         assert f"'{NAME}' is being changed by another aksnet run: process {first.pid}" in text
         assert "Nothing was changed" in text and "until " in text
-        assert first.wait(timeout=300) == 0, first_err.read_text()
+        assert first.process.wait(timeout=300) == 0, first.err.read_text()
     ops = sqlite3.connect(fabric.store.path).execute("SELECT kind, status FROM operations")
     assert ops.fetchall() == [("create", "succeeded")]  # the refused run opened nothing
     assert_converged(fabric, resume(fabric))

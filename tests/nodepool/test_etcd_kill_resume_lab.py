@@ -12,49 +12,22 @@ departing control plane, and must leave etcd with the first control plane as its
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 from aksnet import api
 from aksnet.cluster.create import CreateOptions
 from aksnet.cluster.hosts import close_all
 from aksnet.remote.base import Cmdlet
+from tests.clichild import kill_when_journaled
 from tests.labcluster import Fabric
-from tests.nodepool.test_kill_resume_lab import CLI_MAIN, journal_has
 from tests.nodepool.test_scale_lab import all_vms, etcd_left, etcd_members, registered
 
-REPO = Path(__file__).resolve().parents[2]
 NAME = "ce"
 OPTIONS = CreateOptions(ssh_timeout=60.0)
 KILL_AFTER = f"action LIKE 'kubeadm reset --force on {NAME}-cp-2 %' AND status = 'done'"
 
 
 def scale_control_plane_down_and_kill(fabric: Fabric) -> None:
-    argv = [sys.executable, "-c", CLI_MAIN, "cluster", "set", "--store", str(fabric.store.path)]
-    argv += ["--lab-dir", str(fabric.lab.lab_dir), "--name", NAME]
-    err = fabric.tmp / "child.err"
-    child = subprocess.Popen(
-        [*argv, "--control-plane-node-count", "1"],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=err.open("wb"),
-    )
-    try:
-        deadline = time.monotonic() + 180
-        while not journal_has(fabric.store.path, KILL_AFTER):
-            assert child.poll() is None, f"the child ended before the kill: {err.read_text()}"
-            assert time.monotonic() < deadline, "timed out waiting for the first kubeadm reset"
-            time.sleep(0.02)
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        if child.poll() is None:
-            child.kill()
-        child.wait(timeout=60)
-    assert child.returncode == -signal.SIGKILL
+    args = ["cluster", "set", "--name", NAME, "--control-plane-node-count", "1"]
+    kill_when_journaled(fabric, args, KILL_AFTER)
 
 
 def test_a_killed_control_plane_scale_down_resumes_and_resets_each_node_once(

@@ -10,62 +10,23 @@ the registry, their folders are deleted, and their addresses and MACs are free a
 
 from __future__ import annotations
 
-import os
-import signal
-import sqlite3
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 from aksnet import api
 from aksnet.cluster.create import CreateOptions
 from aksnet.cluster.remove import FolderExists
 from aksnet.infra.provision import DEFAULT_ROOT
 from aksnet.state.macs import macs_of
+from tests.clichild import kill_when_journaled
 from tests.labcluster import Fabric
 from tests.nodepool.test_scale_lab import all_vms, node_addresses, registered
 
-REPO = Path(__file__).resolve().parents[2]
-# The CLI's main, called as the `aksnet` console script calls it.
-CLI_MAIN = "import sys; from aksnet.cli import main; sys.exit(main(sys.argv[1:]))"
 NAME = "ck"
 OPTIONS = CreateOptions(ssh_timeout=60.0)
 KILL_AFTER = f"action LIKE 'Remove-VM {NAME}-linux-2 %' AND status = 'done'"
 
 
-def journal_has(store_path: Path, condition: str) -> bool:
-    with sqlite3.connect(f"file:{store_path}?mode=ro", uri=True) as conn:
-        return bool(conn.execute(f"SELECT 1 FROM journal WHERE {condition}").fetchall())
-
-
 def scale_down_and_kill(fabric: Fabric) -> None:
-    argv = [
-        sys.executable,
-        "-c",
-        CLI_MAIN,
-        "nodepool",
-        "set",
-        "--store",
-        str(fabric.store.path),
-    ]
-    argv += ["--lab-dir", str(fabric.lab.lab_dir), "--cluster-name", NAME, "--name", "linux"]
-    err = fabric.tmp / "child.err"
-    child = subprocess.Popen(
-        [*argv, "--count", "1"], cwd=REPO, stdout=subprocess.DEVNULL, stderr=err.open("wb")
-    )
-    try:
-        deadline = time.monotonic() + 180
-        while not journal_has(fabric.store.path, KILL_AFTER):
-            assert child.poll() is None, f"the child ended before the kill: {err.read_text()}"
-            assert time.monotonic() < deadline, "timed out waiting for the first Remove-VM"
-            time.sleep(0.02)
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        if child.poll() is None:
-            child.kill()
-        child.wait(timeout=60)
-    assert child.returncode == -signal.SIGKILL
+    args = ["nodepool", "set", "--cluster-name", NAME, "--name", "linux", "--count", "1"]
+    kill_when_journaled(fabric, args, KILL_AFTER)
 
 
 def test_a_killed_scale_down_is_finished_by_the_next_run(fabric: Fabric) -> None:

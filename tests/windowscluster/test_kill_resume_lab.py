@@ -9,21 +9,13 @@ kubeadm.exe's call log), it has one pod network, and a further apply performs ze
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from aksnet import api
 from aksnet.cluster.create import CreateOptions
-from tests.cluster.test_kill_resume_lab import journal_has, wait_for
+from tests.clichild import kill_when_journaled
 from tests.labcluster import Fabric
-from tests.nodepool.test_kill_resume_lab import CLI_MAIN
 
-REPO = Path(__file__).resolve().parents[2]
 NAME = "ckwin"
 WINDOWS = f"{NAME}-{NAME}-windows-0"
 OPTIONS = CreateOptions(ssh_timeout=60.0, winrm_timeout=60.0, network_timeout=30.0)
@@ -34,24 +26,9 @@ POINTS = {
 
 
 def kill_at(fabric: Fabric, condition: str) -> None:
-    argv = [sys.executable, "-c", CLI_MAIN, "cluster", "new", "--store", str(fabric.store.path)]
-    argv += ["--lab-dir", str(fabric.lab.lab_dir), "--vnet", "provnet", "--name", NAME]
-    argv += ["--primary-network-plugin", "flannel", "--linux-node-count", "1"]
-    err = fabric.tmp / "child.err"
-    child = subprocess.Popen(
-        [*argv, "--windows-node-count", "1"],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=err.open("wb"),
-    )
-    try:
-        wait_for(lambda: journal_has(fabric.store.path, condition), child, err, condition)
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        if child.poll() is None:
-            child.kill()
-        child.wait(timeout=60)
-    assert child.returncode == -signal.SIGKILL
+    args = ["cluster", "new", "--vnet", "provnet", "--name", NAME]
+    args += ["--primary-network-plugin", "flannel", "--linux-node-count", "1"]
+    kill_when_journaled(fabric, [*args, "--windows-node-count", "1"], condition)
 
 
 @pytest.mark.parametrize("point", sorted(POINTS))

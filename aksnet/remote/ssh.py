@@ -290,7 +290,7 @@ class SSHSession:
 
     def _open_socket(self) -> socket.socket:
         try:
-            return socket.create_connection((self.host, self.port), timeout=self.connect_timeout)
+            sock = socket.create_connection((self.host, self.port), timeout=self.connect_timeout)
         except TimeoutError as error:
             raise HostUnreachable(
                 self.host,
@@ -301,6 +301,11 @@ class SSHSession:
             raise HostUnreachable(
                 self.host, f"cannot connect to port {self.port}: {reason}"
             ) from error
+        # Each command closes its channel and opens the next: small writes back to back, which
+        # Nagle's algorithm holds until the host's delayed ACK (about 40 ms a command). The SSH
+        # packets are whole messages already, so they go out at once.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
 
     def _handshake(self, transport: paramiko.Transport) -> None:
         transport.banner_timeout = self.connect_timeout

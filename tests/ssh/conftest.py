@@ -147,11 +147,20 @@ class SshdServer:
                 "StrictModes no",
                 "MaxSessions 64",
                 "Subsystem sftp internal-sftp",
+                # bash sources ~/.bashrc for a command run by sshd when SHLVL says it is the
+                # first shell; this machine's root .bashrc runs `pyenv init` (0.7 s a command).
+                # sshd takes the first SetEnv line only: a test's variables join this one.
+                " ".join(["SetEnv SHLVL=1", *self._extra_environment()]),
                 "LogLevel VERBOSE",
-                *self.extra_config,
+                *(line for line in self.extra_config if not line.startswith("SetEnv ")),
                 "",
             ]
         )
+
+    def _extra_environment(self) -> list[str]:
+        return [
+            line.removeprefix("SetEnv ") for line in self.extra_config if line.startswith("SetEnv ")
+        ]
 
     def kill_connections(self) -> None:
         """SIGKILL every process sshd forked (connections and their commands), not sshd itself."""

@@ -116,6 +116,15 @@ def test_one_connection_serves_twenty_commands(session: SSHSession) -> None:
     assert session.connect_attempts == 1
 
 
+def test_connection_sends_without_nagle_delay(session: SSHSession) -> None:
+    """Commands close a channel and open the next in small writes: TCP_NODELAY is set, or each
+    would wait for the host's delayed ACK."""
+    session.run(["true"])
+    sock = session._connected().sock
+    assert isinstance(sock, socket.socket)
+    assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+
+
 def test_concurrent_commands_share_one_connection(session: SSHSession) -> None:
     results: dict[int, bytes] = {}
 

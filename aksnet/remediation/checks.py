@@ -19,6 +19,7 @@ from functools import partial
 
 from aksnet.cluster.records import API_VIP_OWNER_KIND
 from aksnet.infra.macpool import colon_form
+from aksnet.loadbalancer.heldvips import HeldAddresses
 from aksnet.loadbalancer.services import OWNER_KIND
 from aksnet.plan import RunContext
 from aksnet.plan.parallel import HostWork
@@ -227,28 +228,6 @@ class ClusterChecks:
                     partial(_drop_address, shell, address, device),
                     kind="delete",
                 )
-
-
-@dataclass(frozen=True)
-class HeldAddresses:
-    """The IPv4 addresses on a Linux VM's interfaces other than loopback: (device, address)."""
-
-    shell: ShellSession = field(compare=False)
-    key: str = "remediation:ipv4-addresses"
-
-    def read(self, host: str) -> tuple[tuple[str, str], ...]:
-        text = self.shell.run(["ip", "-o", "-4", "address", "show"]).text
-        return parse_addresses(text)
-
-
-def parse_addresses(text: str) -> tuple[tuple[str, str], ...]:
-    """`ip -o -4 address show` lines: "2: eth0    inet 198.19.0.12/24 brd ... scope global"."""
-    found = []
-    for line in text.splitlines():
-        fields = line.split()
-        if len(fields) >= 4 and fields[2] == "inet" and fields[1] != "lo":
-            found.append((fields[1], fields[3].split("/")[0]))
-    return tuple(found)
 
 
 def _drop_address(shell: ShellSession, address: str, device: str) -> None:

@@ -11,8 +11,9 @@ default) and 1; the cluster is removed between them, without latency and untimed
 
 Measured: wall time; the critical path (benchmarks.critical) and wall / critical path (target at
 most 1.2); PSRP round trips (pipelines) per VM on the hosts (target at most 3); SSH connections
-per Linux node (target 1). Root only. Run: `.venv/bin/python -m benchmarks.bench_create [--quick]`;
-writes benchmarks/results/create.json.
+per Linux node (target 1); and the machine's busy CPU seconds over each create with busy / cores
+(labrig.MachineCpu: the shortest wall time the run's own work allows on this machine). Root only.
+Run: `.venv/bin/python -m benchmarks.bench_create [--quick]`; writes benchmarks/results/create.json.
 """
 
 from __future__ import annotations
@@ -145,12 +146,14 @@ def create_once(
         listeners=[recorder],
     )  # fmt: skip
     before_stats, before_ssh = lab.stats(), ssh.snapshot()
-    began = time.perf_counter()
-    result = api.new_cluster(store, spec, labrig.hosts(lab), options=options)
-    wall = time.perf_counter() - began
+    with labrig.MachineCpu() as cpu:
+        began = time.perf_counter()
+        result = api.new_cluster(store, spec, labrig.hosts(lab), options=options)
+        wall = time.perf_counter() - began
     after_stats, after_ssh = lab.stats(), ssh.snapshot()
-    return _report(per_host, latencies, wall, result, recorder.segments,
-                   (before_stats, after_stats), (before_ssh, after_ssh))  # fmt: skip
+    report = _report(per_host, latencies, wall, result, recorder.segments,
+                     (before_stats, after_stats), (before_ssh, after_ssh))  # fmt: skip
+    return report | {"cpu": cpu.to_dict()}
 
 
 def _report(
@@ -241,13 +244,14 @@ def main() -> None:
     results = measure(QUICK if args.quick else FULL)
     print(
         f"{'per host':<10} {'wall s':>8} {'path s':>8} {'ratio':>6} {'PSRP/VM':>8} {'SSH/node':>9}"
+        f" {'CPU floor s':>12}"
     )
     for run in results["runs"]:
         ssh = run["ssh_connections_per_linux_node"]
         label = f"{run['per_host']}" + ("" if run["injected_latency"] else " (none)")
         print(f"{label:<10} {run['wall_s']:>8} {run['critical_path_s']:>8} "
               f"{run['wall_over_critical_path']!s:>6} {run['psrp_round_trips_per_vm']:>8} "
-              f"{ssh.get('max', '-')!s:>9}")  # fmt: skip
+              f"{ssh.get('max', '-')!s:>9} {run['cpu']['cpu_floor_s']:>12}")  # fmt: skip
     (results_dir() / "create.json").write_text(json.dumps(results, indent=2))
 
 

@@ -4,7 +4,9 @@ the lab process's counters as deltas, and SSH checks of the created nodes."""
 from __future__ import annotations
 
 import ipaddress
+import os
 import resource
+import time
 from pathlib import Path
 from typing import Any
 
@@ -99,3 +101,32 @@ def summary(values: dict[str, int]) -> dict[str, Any]:
     if not numbers:
         return {"count": 0}
     return {"count": len(numbers), "min": min(numbers), "max": max(numbers)}
+
+
+class MachineCpu:
+    """The machine's busy CPU seconds (all processes: aksnet, the lab, sshd, the emulated node
+    tools; and whatever else runs) and this process's own, over a block. busy / cores is the
+    shortest wall time the block's CPU work allows: when it is near the wall, the run was
+    CPU-bound and no orchestration could have waited less."""
+
+    def __enter__(self) -> MachineCpu:
+        self._started = (_busy_seconds(), time.process_time())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        busy, own = self._started
+        self.busy_s = round(_busy_seconds() - busy, 2)
+        self.aksnet_s = round(time.process_time() - own, 2)
+        self.cores = os.cpu_count() or 1
+        self.floor_s = round(self.busy_s / self.cores, 2)
+
+    def to_dict(self) -> dict[str, float]:
+        return {"machine_busy_cpu_s": self.busy_s, "aksnet_cpu_s": self.aksnet_s,
+                "cores": self.cores, "cpu_floor_s": self.floor_s}  # fmt: skip
+
+
+def _busy_seconds() -> float:
+    """/proc/stat's first line: every CPU's time in user, nice, system, irq, softirq, steal."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")

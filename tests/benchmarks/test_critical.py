@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from benchmarks.critical import Latencies, Segment, critical_path, segment_cost
+from benchmarks.labrig import MachineCpu
 
 L = Latencies(psrp=0.1, ssh=0.2, boot=3.0)
 
@@ -43,3 +46,13 @@ def test_the_path_sums_segments_and_adds_the_boots() -> None:
 def test_latencies_are_checked() -> None:
     with pytest.raises(ValueError, match="latency ssh"):
         Latencies(psrp=0, ssh=-1, boot=0).check()
+
+
+def test_machine_cpu_counts_busy_time_of_the_block() -> None:
+    with MachineCpu() as cpu:
+        deadline = time.process_time() + 0.3
+        while time.process_time() < deadline:  # burn 0.3 s of this process's CPU
+            pass
+    assert cpu.aksnet_s >= 0.29
+    assert cpu.busy_s >= 0.25  # the machine was busy at least while this process was
+    assert cpu.floor_s == round(cpu.busy_s / cpu.cores, 2)

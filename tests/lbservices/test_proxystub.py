@@ -55,6 +55,32 @@ def test_node_ports_are_the_tcp_ports_of_node_port_and_load_balancer_services(
     assert proxystub.node_ports(state) == {30080, 30081}
 
 
+def test_service_ports_are_parsed_again_only_when_the_file_is_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = tmp_path / "api.json"
+    ports = proxystub.ServicePorts(state)
+    assert ports.current() == set()
+    write_state(state, {"default/a": service("NodePort", {"port": 80, "nodePort": 30080})})
+    parsed: list[Path] = []
+    original = proxystub.node_ports
+
+    def counting(path: Path) -> set[int]:
+        parsed.append(path)
+        return original(path)
+
+    monkeypatch.setattr(proxystub, "node_ports", counting)
+    assert ports.current() == {30080} and ports.current() == {30080}
+    assert len(parsed) == 1  # the second poll found the same file
+    replacement = tmp_path / "api.json.new"  # as the emulated API server writes it: a rename
+    write_state(replacement, {"default/b": service("NodePort", {"port": 81, "nodePort": 30081})})
+    replacement.replace(state)
+    assert ports.current() == {30081}
+    assert len(parsed) == 2
+    state.unlink()
+    assert ports.current() == set()
+
+
 def test_servers_follow_the_wanted_ports_and_answer_with_the_node_name(
     servers: proxystub.NodePortServers,
 ) -> None:

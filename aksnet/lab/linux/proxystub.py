@@ -112,12 +112,35 @@ class NodePortServers:
         server.server_close()
 
 
+class ServicePorts:
+    """node_ports of the state file, parsed again only when the file was replaced (it is
+    replaced atomically: a new inode): a node polls five times a second, and a cluster's state
+    file holds every object of the emulated API."""
+
+    def __init__(self, state_path: Path) -> None:
+        self.state_path = state_path
+        self._seen: tuple[int, int, int] | None = None
+        self._ports: set[int] = set()
+
+    def current(self) -> set[int]:
+        try:
+            stat = self.state_path.stat()
+        except FileNotFoundError:
+            self._seen, self._ports = None, set()
+            return set()
+        stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        if stamp != self._seen:  # replaced after the stat: the next poll sees another stamp
+            self._seen, self._ports = stamp, node_ports(self.state_path)
+        return set(self._ports)
+
+
 def serve(state_path: Path, node: str, address: str, flag: Path) -> None:
     """Follow the Services until killed."""
     servers = NodePortServers(node, address)
+    ports = ServicePorts(state_path)
     print("EMULATED kube-proxy ready", flush=True)
     while True:
-        servers.converge(set() if flag.exists() else node_ports(state_path))
+        servers.converge(set() if flag.exists() else ports.current())
         time.sleep(POLL_SECONDS)
 
 

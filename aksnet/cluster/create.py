@@ -46,7 +46,7 @@ from aksnet.cluster.cni import ApplyCni
 from aksnet.cluster.deferred import AfterVmsExist, Later
 from aksnet.cluster.hosts import HostConnections, close_all
 from aksnet.cluster.keys import ClusterKeys
-from aksnet.cluster.loadbalancer import NO_SERVICE_ADDRESSES, load_balancer_phases
+from aksnet.cluster.loadbalancer import NO_SERVICE_ADDRESSES, api_vip_wait, load_balancer_phases
 from aksnet.cluster.nodes import ClusterNodes
 from aksnet.errors import InvalidInput
 from aksnet.infra.jointoken import JoinToken
@@ -280,8 +280,9 @@ def _phases(
         AfterVmsExist(Later(LinuxNodeSetup.title, linux_setup), nodes.linux_names),
         AfterVmsExist(Later(ApplyCni.title, cni), [first]),
     ]
+    last = api_vip_wait(spec, vip, nodes)
     if not nodes.windows_names:
-        return phases
+        return [*phases, *last]
 
     def join() -> Phase:
         configs = _join_configs(spec, vip, token)
@@ -297,6 +298,7 @@ def _phases(
         *phases,
         AfterVmsExist(Later(JoinWindowsNodes.title, join), windows),
         AfterVmsExist(Later(SetUpWindowsNodes.title, windows_setup), windows),
+        *last,
     ]
 
 

@@ -21,8 +21,10 @@ from collections.abc import Callable, Sequence
 
 from aksnet.cluster.deferred import AfterVmsExist, Later
 from aksnet.cluster.nodes import ClusterNodes
+from aksnet.infra.linuxfacts import NodeShell
 from aksnet.infra.linuxnode import LinuxNode, NodeSetup
 from aksnet.loadbalancer.frontends import API_FRONTEND, API_SERVER_PORT, Backend, Frontend
+from aksnet.loadbalancer.heldvips import ApiVipHeld
 from aksnet.loadbalancer.kubevip import MANIFEST_PATH, render_kube_vip_manifest
 from aksnet.loadbalancer.setup import LoadBalancerSetup
 from aksnet.model.cluster import ClusterSpec
@@ -105,3 +107,15 @@ def load_balancer_phases(
 
     later = Later(LoadBalancerSetup.title, configure)
     return [AfterVmsExist(later, nodes.load_balancer_names)]
+
+
+def api_vip_wait(spec: ClusterSpec, api_vip: str, nodes: ClusterNodes) -> list[Phase]:
+    """The create's last phase when HAProxy VMs serve the API: wait until keepalived holds the
+    API VIP on one of them (kube-vip, for loadBalancerSku none, takes it with the API server)."""
+    if spec.load_balancer.sku == "none" or not nodes.load_balancer_names:
+        return []
+
+    def shells() -> list[tuple[str, NodeShell]]:
+        return [(vm.name, vm.shell) for vm in nodes.load_balancers()]
+
+    return [ApiVipHeld(shells, api_vip)]

@@ -2,16 +2,18 @@
 the API server's VIP.
 
 keepalived takes a VIP a few seconds after it starts (its health script must pass `rise` times
-first), so configuring it is not the same as the VIP answering: create waits until one of the
-load-balancer VMs holds the API VIP, so that a cluster create returned is one whose API is
-reachable. Remediation reads the same fact to find VIPs the store does not know.
+first), so configuring it is not the same as the VIP answering. A create's last phase
+(ApiVipHeld) waits until one of the load-balancer VMs holds the API VIP, so that a create
+returned is one whose API is reachable; being last, the wait overlaps the node phases (kubeadm
+itself retries its endpoint meanwhile). Remediation reads the same fact to find VIPs the store
+does not know.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from aksnet.errors import OperationTimedOut
@@ -71,3 +73,27 @@ def wait_for_vip(
             )
         log.debug("waiting for a load-balancer VM to hold %s", vip)
         time.sleep(next(delays))
+
+
+class ApiVipHeld:
+    """The phase: one of the load-balancer VMs holds the API VIP. `vms` gives (name, shell)
+    pairs once the VMs run (their addresses may be learnt: DHCP). It changes nothing, so a
+    what-if skips it."""
+
+    title = "Wait for the API VIP"
+
+    def __init__(
+        self,
+        vms: Callable[[], Sequence[tuple[str, NodeShell]]],
+        api_vip: str,
+        *,
+        timeout: float = API_VIP_TIMEOUT,
+    ) -> None:
+        self.vms, self.api_vip, self.timeout = vms, api_vip, timeout
+
+    def prepare(self, ctx: RunContext) -> bool:
+        return not ctx.dry_run
+
+    def run(self, ctx: RunContext) -> None:
+        holder = wait_for_vip(ctx, self.vms(), self.api_vip, timeout=self.timeout)
+        log.debug("API VIP %s held by %s", self.api_vip, holder)

@@ -35,7 +35,6 @@ from aksnet.infra.linuxfacts import (
 )
 from aksnet.loadbalancer import haproxy, keepalived
 from aksnet.loadbalancer.frontends import Frontend
-from aksnet.loadbalancer.heldvips import API_VIP_TIMEOUT, wait_for_vip
 from aksnet.plan.facts import Fact, Forecast
 from aksnet.plan.parallel import HostWork
 from aksnet.plan.runner import FactValues, RunContext
@@ -189,8 +188,8 @@ def _predict(host: str, fact: Fact[object], value: object) -> Callable[[Forecast
 
 class LoadBalancerSetup:
     """Configures every load-balancer VM of a cluster (in parallel): HAProxy for the frontends,
-    keepalived holding the VIPs, both running with the current configuration; a run (not a
-    what-if) returns once one of the VMs holds the API VIP (waiting at most vip_timeout s).
+    keepalived holding the VIPs, both running with the current configuration (keepalived takes
+    the VIPs seconds later: a create waits for the API VIP last, aksnet.loadbalancer.heldvips).
 
     Both configurations are rendered (and so validated) here, before any VM is touched.
     unicast: VRRP to the other VMs' addresses instead of multicast (networks without multicast).
@@ -208,10 +207,8 @@ class LoadBalancerSetup:
         interface: str = "eth0",
         unicast: bool = False,
         router_id: int | None = None,
-        vip_timeout: float = API_VIP_TIMEOUT,
     ) -> None:
         _check_vms(vms)
-        self.api_vip, self.vip_timeout = api_vip, vip_timeout
         if not frontends:
             raise InvalidInput("frontends", [], "at least the API server's frontend.")
         self.vms = tuple(vms)
@@ -242,12 +239,6 @@ class LoadBalancerSetup:
                 for vm, conf in zip(self.vms, self.keepalived_confs, strict=True)
             ]
         )
-        if not ctx.dry_run:
-            # keepalived takes the VIP seconds after it starts: the cluster's API is only
-            # reachable (and kubeadm init only finishes) once one of the VMs holds it.
-            shells = [(vm.name, vm.shell) for vm in self.vms]
-            holder = wait_for_vip(ctx, shells, self.api_vip, timeout=self.vip_timeout)
-            log.debug("API VIP %s held by %s", self.api_vip, holder)
 
     def _converger(self, ctx: RunContext, vm: LoadBalancerVm, conf: str) -> Callable[[], None]:
         files = [(HAPROXY, self.haproxy_cfg), (KEEPALIVED, conf)]

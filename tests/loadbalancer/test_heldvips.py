@@ -9,7 +9,7 @@ from typing import Any, cast
 import pytest
 
 from aksnet.errors import OperationTimedOut
-from aksnet.loadbalancer.heldvips import HeldAddresses, parse_addresses, wait_for_vip
+from aksnet.loadbalancer.heldvips import ApiVipHeld, HeldAddresses, parse_addresses, wait_for_vip
 from aksnet.plan.facts import Fact
 from aksnet.plan.runner import RunContext
 from aksnet.remote.base import Completed
@@ -38,14 +38,17 @@ class Shell:
 
 
 class ReadingContext:
-    """What wait_for_vip needs of a RunContext: facts read from the host."""
+    """What wait_for_vip and ApiVipHeld need of a RunContext: facts read from the host."""
+
+    def __init__(self, dry_run: bool = False) -> None:
+        self.dry_run = dry_run
 
     def fact(self, host: str, fact: Fact[Any]) -> Any:
         return fact.read(host)
 
 
-def context() -> RunContext:
-    return cast(RunContext, ReadingContext())
+def context(dry_run: bool = False) -> RunContext:
+    return cast(RunContext, ReadingContext(dry_run))
 
 
 def test_addresses_other_than_loopback_are_parsed() -> None:
@@ -71,3 +74,19 @@ def test_a_vip_nobody_takes_times_out_naming_the_vms_and_the_vip() -> None:
 
 def test_the_fact_key_is_the_same_for_every_shell() -> None:
     assert HeldAddresses(Shell([""])).key == HeldAddresses(Shell([LISTING])).key
+
+
+def test_the_phase_waits_in_a_run_and_is_skipped_by_a_what_if() -> None:
+    without = "2: eth0    inet 198.18.0.41/24 brd 198.18.0.255 scope global eth0\n"
+    shell = Shell([without, LISTING])
+    built: list[str] = []
+
+    def vms() -> list[tuple[str, Shell]]:
+        built.append("lb-0")  # the VMs' sessions are only made when the phase runs
+        return [("lb-0", shell)]
+
+    phase = ApiVipHeld(vms, "198.18.0.200")
+    assert phase.prepare(context(dry_run=True)) is False and built == []
+    assert phase.prepare(context()) is True
+    phase.run(context())
+    assert built == ["lb-0"] and shell.reads == 2

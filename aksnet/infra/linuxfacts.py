@@ -200,7 +200,8 @@ def read_together(host: str, facts: Sequence[ShellFact[Any]]) -> list[Any]:
     return [fact.parse(host, result) for fact, result in zip(facts, probed, strict=True)]
 
 
-def _read_one(host: str, fact: ShellFact[T]) -> T | None:
+def read_one(host: str, fact: ShellFact[T]) -> T | None:
+    """One shell fact's read(): a batch of one, so a fact reads the same alone or together."""
     value: T | None = read_together(host, [fact])[0]
     return value
 
@@ -239,7 +240,7 @@ class FileState:
         return _checked(host, f"state of {self.path}", probed).strip() or None
 
     def read(self, host: str) -> str | None:
-        return _read_one(host, self)
+        return read_one(host, self)
 
 
 @dataclass(frozen=True)
@@ -263,7 +264,7 @@ class DirectoryState:
         return " ".join(fields[:2])
 
     def read(self, host: str) -> str | None:
-        return _read_one(host, self)
+        return read_one(host, self)
 
 
 @dataclass(frozen=True)
@@ -285,7 +286,7 @@ class TextFile:
         return probed.text if probed.exit_status == 0 else None
 
     def read(self, host: str) -> str | None:
-        return _read_one(host, self)
+        return read_one(host, self)
 
 
 @dataclass(frozen=True)
@@ -301,7 +302,7 @@ class KernelHostname:
         return _checked(host, "hostname", probed).strip() or None
 
     def read(self, host: str) -> str | None:
-        return _read_one(host, self)
+        return read_one(host, self)
 
 
 @dataclass(frozen=True)
@@ -322,7 +323,7 @@ class ModuleState:
         return _checked(host, f"state of kernel module {self.module}", probed).strip() or None
 
     def read(self, host: str) -> str | None:
-        return _read_one(host, self)
+        return read_one(host, self)
 
 
 @dataclass(frozen=True)
@@ -343,7 +344,7 @@ class SysctlValue:
         return " ".join(probed.text.split()) if probed.exit_status == 0 else None
 
     def read(self, host: str) -> str | None:
-        return _read_one(host, self)
+        return read_one(host, self)
 
 
 @dataclass(frozen=True)
@@ -364,7 +365,7 @@ class NftRuleComments:
         return tuple(i["rule"].get("comment", "") for i in items if "rule" in i)
 
     def read(self, host: str) -> tuple[str, ...] | None:
-        return _read_one(host, self)
+        return read_one(host, self)
 
 
 @dataclass(frozen=True)
@@ -385,7 +386,7 @@ class Exists:
         return "yes" if probed.exit_status == 0 else None
 
     def read(self, host: str) -> str | None:
-        return _read_one(host, self)
+        return read_one(host, self)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from aksnet.errors import InvalidInput, RemoteCommandFailed, StateConflict
 from aksnet.infra.jointoken import (
@@ -84,7 +84,6 @@ from aksnet.plan.parallel import HostWork
 from aksnet.plan.runner import FactValues, RunContext
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -176,12 +175,6 @@ class NodeSetup:
             *(DirectoryState(shell, path) for path in DIRECTORIES),
         ]
 
-    def _value(self, fact: ShellFact[T], known: FactValues | None) -> T | None:
-        """The fact from the values read together before, else read now."""
-        if known is not None and fact in known:
-            return known[fact]
-        return self.ctx.fact(self.host, fact)
-
     def ensure_file(
         self,
         path: str,
@@ -193,7 +186,7 @@ class NodeSetup:
     ) -> bool:
         """Install the file unless it holds data with mode already; True when it was (planned)."""
         fact, wanted = FileState(self.shell, path), file_state(data, mode)
-        current = self._value(fact, known)
+        current = self.ctx.fact(self.host, fact, known)
         if current == wanted:
             return False
         self.ctx.wet(
@@ -208,7 +201,7 @@ class NodeSetup:
 
     def hosts(self, cluster: Sequence[LinuxNode], known: FactValues | None = None) -> None:
         fact = TextFile(self.shell, HOSTS_FILE)
-        current = self._value(fact, known) or ""
+        current = self.ctx.fact(self.host, fact, known) or ""
         wanted = hosts_text(current, [(n.address, n.name) for n in cluster])
         if current != wanted:
             self.ctx.wet(
@@ -237,7 +230,7 @@ class NodeSetup:
             return
         command = apply
         fact, wanted = FileState(self.shell, path), file_state(data, 0o644)
-        current = self._value(fact, known)
+        current = self.ctx.fact(self.host, fact, known)
         if current == wanted:
             self.ctx.wet(self.host, title, lambda: sudo(self.shell, *command), predict)
             return
@@ -260,7 +253,7 @@ class NodeSetup:
             HOSTNAME_FILE,
             f"{name}\n".encode(),
             known,
-            apply=None if self._value(fact, known) == name else ("hostname", name),
+            apply=None if self.ctx.fact(self.host, fact, known) == name else ("hostname", name),
             title=f"set the host name of {self.host} to {name}",
             predict=_predict(self.host, fact, name),
         )
@@ -268,7 +261,7 @@ class NodeSetup:
     def kernel_modules(self, plugin: Plugin, known: FactValues | None = None) -> None:
         """The modules' file, and one modprobe of the modules not loaded (none: no action)."""
         facts = [ModuleState(self.shell, module) for module in plugin.linux.kernel_modules]
-        missing = [f for f in facts if self._value(f, known) is None]
+        missing = [f for f in facts if self.ctx.fact(self.host, f, known) is None]
         names = [f.module for f in missing]
 
         def predict(forecast: Forecast) -> None:
@@ -287,7 +280,7 @@ class NodeSetup:
 
     def sysctls(self, plugin: Plugin, known: FactValues | None = None) -> None:
         facts = {SysctlValue(self.shell, k): v for k, v in plugin.linux.sysctls}
-        live = all(self._value(f, known) == v for f, v in facts.items())
+        live = all(self.ctx.fact(self.host, f, known) == v for f, v in facts.items())
 
         def predict(forecast: Forecast) -> None:
             for fact, value in facts.items():
@@ -305,11 +298,12 @@ class NodeSetup:
     def firewall(self, plugin: Plugin, known: FactValues | None = None) -> None:
         fact = NftRuleComments(self.shell)
         wanted = tuple(nft_comment(p, n) for p, n in firewall_ports(plugin))
+        loaded = self.ctx.fact(self.host, fact, known) == wanted
         self.configure(
             NFT_FILE,
             nft_text(plugin).encode(),
             known,
-            apply=None if self._value(fact, known) == wanted else ("nft", "-f", NFT_FILE),
+            apply=None if loaded else ("nft", "-f", NFT_FILE),
             title=f"load nftables table {' '.join(NFT_TABLE)} from {NFT_FILE} on {self.host}",
             predict=_predict(self.host, fact, wanted),
         )
@@ -317,7 +311,7 @@ class NodeSetup:
     def directories(self, paths: Sequence[str], known: FactValues | None = None) -> None:
         """One `install -d` of the directories that are missing (none: no action)."""
         facts = [DirectoryState(self.shell, path) for path in paths]
-        missing = [f for f in facts if self._value(f, known) is None]
+        missing = [f for f in facts if self.ctx.fact(self.host, f, known) is None]
         if not missing:
             return
         names = [f.path for f in missing]

@@ -68,7 +68,7 @@ from aksnet.remote.classify import TLSFailure
 from aksnet.remote.known_hosts import KnownHosts
 from aksnet.remote.psrp import PSRPSession
 from aksnet.remote.retry import RetryPolicy
-from aksnet.remote.ssh import DEFAULT_RETRY, SSHSession
+from aksnet.remote.ssh import DEFAULT_CONNECT_TIMEOUT, DEFAULT_RETRY, SSHSession
 from aksnet.state.store import Store
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,6 @@ DEFAULT_IMAGE = r"C:\ClusterStorage\Volume1\Images\aksnet-linux.vhdx"
 DEFAULT_WINDOWS_IMAGE = r"C:\ClusterStorage\Volume1\Images\aksnet-windows.vhdx"
 DEFAULT_ROOT = r"C:\ClusterStorage\Volume1\aksnet"
 _ONE_ATTEMPT = RetryPolicy(attempts=1)
-_CONNECT_TIMEOUT = 10.0  # SSHSession's default, restored on a waited session handed over
 # A boot poll's TCP probe: a SYN (or the ARP request before it) with no answer in a second was
 # lost (Linux resends a SYN after 1 s too); a fresh probe beats waiting out the kernel's backoff.
 _PROBE_TIMEOUT = 1.0
@@ -613,7 +612,7 @@ def wait_for_ssh(
                 session.close()
         if not keep:
             return None
-        session.retry, session.connect_timeout = DEFAULT_RETRY, _CONNECT_TIMEOUT
+        session.retry, session.connect_timeout = DEFAULT_RETRY, DEFAULT_CONNECT_TIMEOUT
         return session
 
     return _poll_guest(

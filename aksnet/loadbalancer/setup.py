@@ -30,6 +30,7 @@ from aksnet.infra.linuxfacts import (
     TextFile,
     file_state,
     install_file,
+    read_one,
     read_together,
     sudo,
 )
@@ -99,8 +100,7 @@ class UnitActive:
         return "active" if probed.text.strip() == "active" else None
 
     def read(self, host: str) -> str | None:
-        value: str | None = read_together(host, [self])[0]
-        return value
+        return read_one(host, self)
 
 
 def applied_fact(shell: NodeShell, daemon: Daemon) -> TextFile:
@@ -135,14 +135,9 @@ class VmSetup:
             *(applied_fact(shell, d) for d in daemons),
         ]
 
-    def _value(self, fact: Fact[str], known: FactValues | None) -> str | None:
-        if known is not None and fact in known:
-            return known[fact]
-        return self.ctx.fact(self.host, fact)
-
     def ensure_file(self, daemon: Daemon, data: bytes, known: FactValues | None = None) -> None:
         fact, wanted = FileState(self.shell, daemon.path), file_state(data, 0o644)
-        current = self._value(fact, known)
+        current = self.ctx.fact(self.host, fact, known)
         if current == wanted:
             return
         self.ctx.wet(
@@ -158,9 +153,9 @@ class VmSetup:
 
     def ensure_running(self, daemon: Daemon, digest: str, known: FactValues | None = None) -> None:
         active, applied = UnitActive(self.shell, daemon.unit), applied_fact(self.shell, daemon)
-        if self._value(active, known) != "active":
+        if self.ctx.fact(self.host, active, known) != "active":
             verb, why = "start", ""
-        elif (self._value(applied, known) or "").strip() != digest:
+        elif (self.ctx.fact(self.host, applied, known) or "").strip() != digest:
             verb, why = "reload", f" ({daemon.reloaded})"
         else:
             return

@@ -105,8 +105,12 @@ class RunContext:
         with self._lock:
             return list(self._records)
 
-    def fact(self, host: str, fact: Fact[T]) -> T | None:
-        """Read a fact now: never from a cache; in a dry run, the forecast value if predicted."""
+    def fact(self, host: str, fact: Fact[T], known: FactValues | None = None) -> T | None:
+        """Read a fact now: never from a cache; in a dry run, the forecast value if predicted.
+        With `known` (facts of this host read together before, ctx.facts), its value there
+        when it was among them."""
+        if known is not None and fact in known:
+            return known[fact]
         if self.dry_run:
             predicted, value = self.forecast.lookup(host, fact)
             if predicted:

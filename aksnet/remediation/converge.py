@@ -100,11 +100,6 @@ class NodeFinder:
         return min(found, key=self._rank.__getitem__, default=None)
 
 
-def node_of(title: str, vm_names: Sequence[str]) -> str | None:
-    """The VM a title names (NodeFinder, for one title)."""
-    return NodeFinder(vm_names)(title)
-
-
 def _covers(phase: str, node: str, names: VmNames) -> bool:
     """Which nodes a create phase checks (the CNI: the first control plane only)."""
     if "Windows" in phase:

@@ -46,6 +46,7 @@ from aksnet.remote.shellquote import (
 
 log = logging.getLogger(__name__)
 
+DEFAULT_CONNECT_TIMEOUT = 10.0  # seconds
 DEFAULT_RETRY = RetryPolicy(attempts=4, initial_delay=0.5, max_delay=5.0, deadline=30.0)
 _CHUNK = 1 << 16
 _KEEPALIVE_SECONDS = 15
@@ -67,7 +68,7 @@ class SSHSession:
         private_key: paramiko.PKey | str | os.PathLike[str],
         known_hosts: KnownHosts,
         retry: RetryPolicy = DEFAULT_RETRY,
-        connect_timeout: float = 10.0,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         command_timeout: float | None = None,
     ) -> None:
         self.host = host

@@ -80,3 +80,28 @@ def test_an_apply_ignores_the_forecast() -> None:
 def test_a_reader_that_returns_too_few_values_is_an_error() -> None:
     with pytest.raises(ValueError, match="2 facts read, 1 values returned"):
         context(False).facts(HOST, [Setting("a"), Setting("b")], Together(short=True))
+
+
+@dataclass(frozen=True)
+class Alone:
+    """A fact read on its own: the number of reads it took."""
+
+    name: str
+    reads: list[str] = field(default_factory=list, compare=False)
+
+    @property
+    def key(self) -> str:
+        return f"setting:{self.name}"
+
+    def read(self, host: str) -> str | None:
+        self.reads.append(host)
+        return f"read {self.name}"
+
+
+def test_a_fact_among_the_known_is_not_read_again_and_one_not_among_them_is() -> None:
+    ctx = context(False)
+    known = ctx.facts(HOST, [Setting("a")], Together())
+    among, other = Alone("a"), Alone("e")
+    assert ctx.fact(HOST, among, known) == "A" and among.reads == []
+    assert ctx.fact(HOST, other, known) == "read e" and other.reads == [HOST]
+    assert ctx.fact(HOST, other) == "read e" and other.reads == [HOST, HOST]

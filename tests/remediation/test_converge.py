@@ -3,7 +3,7 @@ names only, case-insensitively, the first listed of two as long."""
 
 from __future__ import annotations
 
-from aksnet.remediation.converge import NodeFinder, node_of
+from aksnet.remediation.converge import NodeFinder
 
 NAMES = ["c1-cp-1", "c1-cp-10", "c1-linux-0", "c1-linux-1"]
 
@@ -26,4 +26,4 @@ def test_a_name_inside_a_longer_word_is_not_a_match() -> None:
 
 def test_of_two_names_as_long_the_first_listed_wins() -> None:
     assert NodeFinder(["c1-linux-1", "c1-linux-0"])("c1-linux-0 and c1-linux-1") == "c1-linux-1"
-    assert node_of("c1-linux-0 and c1-linux-1", ["c1-linux-0", "c1-linux-1"]) == "c1-linux-0"
+    assert NodeFinder(["c1-linux-0", "c1-linux-1"])("c1-linux-0 and c1-linux-1") == "c1-linux-0"

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from aksnet.cluster.hosts import HostConnections
+from aksnet.cluster.hosts import HostConnections, close_together
 from aksnet.remote.psrp import PSRPSession
 
 
@@ -79,13 +79,5 @@ class HostSessionPool:
 
 
 def _release(*sets: Mapping[str, KeptSession]) -> None:
-    """Close every session of the sets in parallel (a thread each) and wait for all."""
-    threads = [
-        threading.Thread(target=session.release, name=f"aksnet-release-{name}", daemon=True)
-        for kept in sets
-        for name, session in kept.items()
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    """Close every session of the sets at once (hosts.close_together) and wait for all."""
+    close_together((name, session.release) for kept in sets for name, session in kept.items())

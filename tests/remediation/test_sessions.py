@@ -1,6 +1,7 @@
 """The run's pool of host sessions (no lab: nothing connects, releasing is observed): a set is
 reused by the next cluster, clusters at once get different sets, create cannot close a leased
-session, and the run's end closes every session at once, each in its own thread."""
+session, and the run's end closes every session at once, each in its own thread (as
+hosts.close_all closes an operation's host sessions)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import threading
 
 import pytest
 
-from aksnet.cluster.hosts import HostConnections
+from aksnet.cluster.hosts import HostConnections, close_all
 from aksnet.remediation.sessions import HostSessionPool, KeptSession
 from aksnet.remote.base import Credential, Endpoint
+from aksnet.remote.psrp import PSRPSession
 
 HOSTS = HostConnections(
     {
@@ -80,3 +82,17 @@ def test_a_set_returned_after_the_run_ended_is_closed(monkeypatch: pytest.Monkey
         pool.close()  # a cluster past its deadline still holds its set
         assert released == []
     assert sorted(released) == ["198.18.0.11", "198.18.0.12"]
+
+
+def test_close_all_closes_the_hosts_sessions_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    everyone = threading.Barrier(len(HOSTS.endpoints), timeout=10)
+    closed: list[str] = []
+
+    def close(self: PSRPSession) -> None:
+        everyone.wait()  # each close waits for the other: serial closing breaks it
+        closed.append(self.host)
+
+    monkeypatch.setattr(PSRPSession, "close", close)
+    close_all(HOSTS.open())
+    assert not everyone.broken
+    assert sorted(closed) == ["198.18.0.11", "198.18.0.12"]
